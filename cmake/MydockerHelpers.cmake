@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: Apache-2.0
+# One shape for every module: mydocker_library() and mydocker_test().
+
+add_library(mydocker_warnings INTERFACE)
+add_library(mydocker::warnings ALIAS mydocker_warnings)
+target_compile_options(mydocker_warnings INTERFACE
+  -Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wcast-qual -Wformat=2
+  -Wmissing-declarations -Wundef -Wimplicit-fallthrough -Wvla -Wold-style-cast
+  $<$<BOOL:${MYDOCKER_WERROR}>:-Werror>)
+
+if(MYDOCKER_SANITIZE)
+  add_compile_options(-fsanitize=${MYDOCKER_SANITIZE} -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=${MYDOCKER_SANITIZE})
+endif()
+
+# mydocker_library(NAME runtime SRCS a.cpp ... DEPS ... PRIVATE_DEPS ...)
+# makes mydocker_<name>, alias mydocker::<name>, includes rooted at the repo.
+function(mydocker_library)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(mydocker_${ARG_NAME} STATIC ${ARG_SRCS})
+  add_library(mydocker::${ARG_NAME} ALIAS mydocker_${ARG_NAME})
+  target_include_directories(mydocker_${ARG_NAME} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(mydocker_${ARG_NAME} PUBLIC ${ARG_DEPS}
+                        PRIVATE mydocker::warnings ${ARG_PRIVATE_DEPS})
+endfunction()
+
+# mydocker_binary(NAME mydocker-runtime SRCS ... DEPS ...)
+function(mydocker_binary)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_link_libraries(${ARG_NAME} PRIVATE mydocker::warnings ${ARG_DEPS})
+  install(TARGETS ${ARG_NAME} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endfunction()
+
+# mydocker_test(NAME foo_test SRCS ... DEPS ... LABELS unit|root|e2e)
+# Root tests run one at a time: they share the host's cgroup and mount trees.
+function(mydocker_test)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_link_libraries(${ARG_NAME} PRIVATE mydocker::warnings ${ARG_DEPS}
+                        GTest::gtest GTest::gmock GTest::gtest_main)
+  set(props LABELS "${ARG_LABELS}")
+  if("root" IN_LIST ARG_LABELS)
+    list(APPEND props RUN_SERIAL TRUE)
+  endif()
+  gtest_discover_tests(${ARG_NAME} DISCOVERY_MODE PRE_TEST
+                       PROPERTIES ${props} TIMEOUT 300)
+endfunction()

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Module boundaries (docs/architecture.md): a module may include only what it may link.
+# Fails naming the file and the include that crosses a boundary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+status=0
+check() {  # check DIR ALLOWED-PREFIXES...
+  local dir=$1
+  shift
+  local allowed="$*"
+  [ -d "$dir" ] || return 0
+  while IFS=: read -r file _ inc; do
+    local target
+    target=$(sed -E 's/.*#include "([^"]+)".*/\1/' <<<"$inc")
+    local ok=0
+    for prefix in $allowed; do
+      case "$target" in "$prefix"*) ok=1 ;; esac
+    done
+    if [ "$ok" -eq 0 ]; then
+      echo "check-deps: $file includes \"$target\", which $dir/ may not use" >&2
+      status=1
+    fi
+  done < <(grep -rn --include='*.h' --include='*.cpp' '#include "' "$dir" || true)
+}
+
+check runtime/base runtime/base/
+check runtime runtime/
+check image/reference runtime/base/ image/reference/
+check image runtime/base/ image/
+check engine runtime/ image/ engine/
+check api/client runtime/base/ api/wire/ api/client/ image/reference/
+check api runtime/base/ engine/ api/
+check cmd/mydocker-runtime runtime/ cmd/mydocker-runtime/
+check cmd/mydocker runtime/base/ api/wire/ api/client/ image/reference/ cmd/mydocker/
+exit $status
