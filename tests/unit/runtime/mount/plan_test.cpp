@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <gtest/gtest.h>
+#include <linux/mount.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "runtime/mount/rootfs.h"
+#include "tests/support/busybox_rootfs.h"
+
+namespace mydocker::runtime::mount {
+namespace {
+
+using base::ErrorCode;
+
+spec::Spec spec_with(std::vector<spec::Mount> mounts) {
+  spec::Spec s;
+  s.root.path = "/nonexistent-rootfs";
+  s.mounts = std::move(mounts);
+  return s;
+}
+
+struct FlagCase {
+  std::vector<std::string> options;
+  unsigned long flags;
+  std::string data;
+};
+
+TEST(PlanTest, OptionsBecomeFlagsAndData) {
+  const std::vector<FlagCase> cases = {
+      {{}, 0, ""},
+      {{"ro"}, MS_RDONLY, ""},
+      {{"ro", "rw"}, 0, ""},
+      {{"rw", "ro"}, MS_RDONLY, ""},
+      {{"nosuid", "nodev", "noexec"}, MS_NOSUID | MS_NODEV | MS_NOEXEC, ""},
+      {{"nosuid", "suid", "nodev", "dev", "noexec", "exec"}, 0, ""},
+      {{"sync"}, MS_SYNCHRONOUS, ""},
+      {{"sync", "async"}, 0, ""},
+      {{"dirsync"}, MS_DIRSYNC, ""},
+      {{"remount"}, MS_REMOUNT, ""},
+      {{"mand"}, MS_MANDLOCK, ""},
+      {{"mand", "nomand"}, 0, ""},
+      {{"noatime"}, MS_NOATIME, ""},
+      {{"noatime", "atime"}, 0, ""},
+      {{"nodiratime"}, MS_NODIRATIME, ""},
+      {{"nodiratime", "diratime"}, 0, ""},
+      {{"relatime"}, MS_RELATIME, ""},
+      {{"relatime", "norelatime"}, 0, ""},
+      {{"strictatime"}, MS_STRICTATIME, ""},
+      {{"strictatime", "nostrictatime"}, 0, ""},
+      {{"defaults"}, 0, ""},
+      {{"nosuid", "strictatime", "mode=755", "size=65536k"},
+       MS_NOSUID | MS_STRICTATIME,
+       "mode=755,size=65536k"},
+      {{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"},
+       MS_NOSUID | MS_NOEXEC,
+       "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+      {{"frobnicate"}, 0, "frobnicate"},
+  };
+  for (const auto& c : cases) {
+    auto ops = plan(spec_with({{"/dev", "tmpfs", "tmpfs", c.options}}));
+    ASSERT_TRUE(ops) << ops.error().to_string();
+    ASSERT_EQ(ops->size(), 1u);
+    const MountOp& op = (*ops)[0];
+    std::string what = ::testing::PrintToString(c.options);
+    EXPECT_EQ(op.flags, c.flags) << what;
+    EXPECT_EQ(op.data, c.data) << what;
+    EXPECT_EQ(op.type, "tmpfs") << what;
+    EXPECT_EQ(op.source, "tmpfs") << what;
+    EXPECT_EQ(op.destination, "/dev") << what;
+    EXPECT_FALSE(op.is_bind()) << what;
+    EXPECT_EQ(op.propagation, 0u) << what;
+  }
+}
+
+TEST(PlanTest, Propagation) {
+  const std::vector<std::pair<std::string, unsigned long>> cases = {
+      {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+      {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+      {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+      {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+  };
+  for (const auto& [name, flags] : cases) {
+    auto ops = plan(spec_with({{"/data", "bind", "/tmp", {"rbind", name}}}));
+    ASSERT_TRUE(ops) << ops.error().to_string();
+    EXPECT_EQ((*ops)[0].propagation, flags) << name;
+    EXPECT_EQ((*ops)[0].flags, MS_BIND | MS_REC) << name;
+    EXPECT_EQ((*ops)[0].data, "") << name;
+  }
+  auto same_twice = plan(spec_with({{"/data", "bind", "/tmp", {"rslave", "rslave"}}}));
+  EXPECT_TRUE(same_twice);
+
+  auto conflict = plan(spec_with({{"/data", "bind", "/tmp", {"rbind", "shared", "private"}}}));
+  ASSERT_FALSE(conflict);
+  EXPECT_EQ(conflict.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_EQ(conflict.error().to_string(),
+            "mounts[0].options: conflicting propagation `shared` and `private`");
+}
+
+TEST(PlanTest, RootfsPropagationIsValidated) {
+  spec::Spec s = spec_with({});
+  for (const char* ok : {"", "private", "rprivate", "slave", "rslave", "shared", "rshared",
+                         "unbindable", "runbindable"}) {
+    s.linux.rootfs_propagation = ok;
+    EXPECT_TRUE(plan(s)) << ok;
+  }
+  s.linux.rootfs_propagation = "sharedish";
+  auto r = plan(s);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_EQ(r.error().to_string(), "linux.rootfsPropagation `sharedish`: unknown propagation");
+}
+
+TEST(PlanTest, BindMounts) {
+  testing::TempDir tmp;
+  std::string file = tmp.path() + "/file";
+  std::ofstream(file) << "x";
+
+  struct Case {
+    spec::Mount mount;
+    unsigned long flags;
+    bool remount;
+    bool is_dir;
+  };
+  const std::vector<Case> cases = {
+      {{"/a", "bind", tmp.path(), {}}, MS_BIND, false, true},
+      {{"/a", "none", tmp.path(), {"rbind"}}, MS_BIND | MS_REC, false, true},
+      {{"/a", "", tmp.path(), {"bind"}}, MS_BIND, false, true},
+      {{"/a", "tmpfs", tmp.path(), {"rbind"}}, MS_BIND | MS_REC, false, true},
+      {{"/a", "bind", tmp.path(), {"rbind", "ro"}}, MS_BIND | MS_REC | MS_RDONLY, true, true},
+      {{"/a", "bind", tmp.path(), {"bind", "nosuid", "nodev", "noexec"}},
+       MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+       true,
+       true},
+      {{"/etc/hosts", "bind", file, {"rbind", "ro"}}, MS_BIND | MS_REC | MS_RDONLY, true, false},
+  };
+  for (const auto& c : cases) {
+    auto ops = plan(spec_with({c.mount}));
+    ASSERT_TRUE(ops) << ops.error().to_string();
+    const MountOp& op = (*ops)[0];
+    std::string what = c.mount.type + " " + ::testing::PrintToString(c.mount.options);
+    EXPECT_TRUE(op.is_bind()) << what;
+    EXPECT_EQ(op.type, "bind") << what;
+    EXPECT_EQ(op.flags, c.flags) << what;
+    EXPECT_EQ(op.bind_remount, c.remount) << what;
+    EXPECT_EQ(op.source_is_dir, c.is_dir) << what;
+    EXPECT_EQ(op.source, c.mount.source) << what;
+  }
+}
+
+TEST(PlanTest, RelativeBindSourceIsFromTheCurrentDirectory) {
+  testing::TempDir tmp;
+  ASSERT_EQ(::mkdir((tmp.path() + "/vol").c_str(), 0755), 0);
+  char old_cwd[4096];
+  ASSERT_NE(::getcwd(old_cwd, sizeof old_cwd), nullptr);
+  ASSERT_EQ(::chdir(tmp.path().c_str()), 0);
+  auto ops = plan(spec_with({{"/data", "bind", "vol", {"rbind"}}}));
+  ASSERT_EQ(::chdir(old_cwd), 0);
+  ASSERT_TRUE(ops) << ops.error().to_string();
+  EXPECT_EQ((*ops)[0].source, tmp.path() + "/vol");
+}
+
+TEST(PlanTest, MissingBindSourceIsNotFound) {
+  auto r = plan(spec_with(
+      {{"/proc", "proc", "proc", {}}, {"/data", "bind", "/nonexistent/mydocker-src", {"rbind"}}}));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::NotFound);
+  EXPECT_EQ(r.error().to_string(),
+            "mounts[1].source `/nonexistent/mydocker-src`: No such file or directory");
+}
+
+TEST(PlanTest, DestinationsAreNormalised) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"/proc", "/proc"},         {"proc", "/proc"},
+      {"dev/pts", "/dev/pts"},    {"//dev///pts/", "/dev/pts"},
+      {"/dev/./pts", "/dev/pts"}, {"/a/../b", "/b"},
+      {"a/b/../../c", "/c"},      {"./x", "/x"},
+  };
+  for (const auto& [in, out] : cases) {
+    auto ops = plan(spec_with({{in, "tmpfs", "tmpfs", {}}}));
+    ASSERT_TRUE(ops) << in << ": " << ops.error().to_string();
+    EXPECT_EQ((*ops)[0].destination, out) << in;
+  }
+}
+
+TEST(PlanTest, EscapingDestinationsAreRejected) {
+  for (std::string dest : {"../../etc", "/../etc", "/a/../../etc", "a/b/../../../x", ".."}) {
+    auto r = plan(spec_with({{"/proc", "proc", "proc", {}},
+                             {"/sys", "sysfs", "sysfs", {}},
+                             {"/dev", "tmpfs", "tmpfs", {}},
+                             {dest, "tmpfs", "tmpfs", {}}}));
+    ASSERT_FALSE(r) << dest;
+    EXPECT_EQ(r.error().code(), ErrorCode::InvalidArgument) << dest;
+    EXPECT_EQ(r.error().to_string(),
+              "mounts[3].destination `" + dest + "`: escapes the root filesystem");
+  }
+}
+
+TEST(PlanTest, OtherBadMounts) {
+  struct Case {
+    spec::Mount mount;
+    ErrorCode code;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"", "tmpfs", "tmpfs", {}}, ErrorCode::InvalidArgument, "mounts[0].destination: required"},
+      {{"/", "tmpfs", "tmpfs", {}},
+       ErrorCode::InvalidArgument,
+       "mounts[0].destination `/`: cannot mount over the root filesystem"},
+      {{"/a/..", "tmpfs", "tmpfs", {}},
+       ErrorCode::InvalidArgument,
+       "mounts[0].destination `/a/..`: cannot mount over the root filesystem"},
+      {{"/x", "", "tmpfs", {}},
+       ErrorCode::InvalidArgument,
+       "mounts[0].type: required for `/x` (not a bind mount)"},
+      {{"/x", "bind", "", {}},
+       ErrorCode::InvalidArgument,
+       "mounts[0].source: required for the bind mount on `/x`"},
+      {{"/x", "tmpfs", "tmpfs", {"mode=755", "tmpcopyup"}},
+       ErrorCode::NotImplemented,
+       "mounts[0].options[1] `tmpcopyup`: not implemented"},
+      {{"/x", "bind", "/tmp", {"rbind", "idmap"}},
+       ErrorCode::NotImplemented,
+       "mounts[0].options[1] `idmap`: not implemented"},
+  };
+  for (const auto& c : cases) {
+    auto r = plan(spec_with({c.mount}));
+    ASSERT_FALSE(r) << c.message;
+    EXPECT_EQ(r.error().code(), c.code) << c.message;
+    EXPECT_EQ(r.error().to_string(), c.message);
+  }
+}
+
+TEST(PlanTest, RecursiveOptionsBecomeMountAttrs) {
+  auto ops = plan(spec_with({{"/a", "bind", "/tmp", {"rbind", "rro", "rnosuid", "rnodev"}}}));
+  ASSERT_TRUE(ops) << ops.error().to_string();
+  EXPECT_EQ((*ops)[0].attr_set, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+  EXPECT_EQ((*ops)[0].attr_clear, 0u);
+  EXPECT_EQ((*ops)[0].data, "");
+
+  ops = plan(spec_with({{"/a", "bind", "/tmp", {"rbind", "rro", "rrw", "rnoatime"}}}));
+  ASSERT_TRUE(ops) << ops.error().to_string();
+  EXPECT_EQ((*ops)[0].attr_set, static_cast<uint64_t>(MOUNT_ATTR_NOATIME));
+  EXPECT_EQ((*ops)[0].attr_clear, MOUNT_ATTR_RDONLY | MOUNT_ATTR__ATIME);
+}
+
+TEST(PlanTest, MaskedAndReadonlyPathsMustStayInside) {
+  spec::Spec s = spec_with({});
+  s.linux.masked_paths = {"/proc/kcore", "/proc/../../etc"};
+  auto r = plan(s);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().to_string(),
+            "linux.maskedPaths[1] `/proc/../../etc`: escapes the root filesystem");
+  s.linux.masked_paths = {"/proc/kcore"};
+  s.linux.readonly_paths = {"/proc/sys", "../x"};
+  r = plan(s);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().to_string(), "linux.readonlyPaths[1] `../x`: escapes the root filesystem");
+}
+
+TEST(PlanTest, RuncDefaultMountsPlan) {
+  spec::Spec s = spec_with({
+      {"/proc", "proc", "proc", {}},
+      {"/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}},
+      {"/dev/pts",
+       "devpts",
+       "devpts",
+       {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
+      {"/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
+      {"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}},
+      {"/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}},
+      {"/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}},
+  });
+  auto ops = plan(s);
+  ASSERT_TRUE(ops) << ops.error().to_string();
+  ASSERT_EQ(ops->size(), 7u);
+  for (size_t i = 0; i < ops->size(); ++i) {
+    EXPECT_EQ((*ops)[i].index, i);
+  }
+  EXPECT_EQ((*ops)[5].flags, MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY);
+  EXPECT_EQ((*ops)[6].type, "cgroup");
+  EXPECT_EQ((*ops)[3].source, "shm");
+}
+
+}  // namespace
+}  // namespace mydocker::runtime::mount
