@@ -132,8 +132,22 @@ base::Result<void> mount_one(int root, const MountOp& op, bool in_cgroupns) {
     if (op.destination == "/dev") {
       flags &= ~MS_RDONLY;
     }
-    if (::mount(op.source.c_str(), tpath.c_str(), op.type.c_str(), flags,
-                op.data.empty() ? nullptr : op.data.c_str()) != 0) {
+    int rc = ::mount(op.source.c_str(), tpath.c_str(), op.type.c_str(), flags,
+                     op.data.empty() ? nullptr : op.data.c_str());
+    if (rc != 0 && errno == EINVAL && op.type == "devpts" &&
+        op.data.find("gid=") != std::string::npos) {
+      // gid=5 (tty) has no mapping in a user namespace that maps only the container's root:
+      // devpts refuses it; without it the ptys belong to the opener's group (as crun).
+      std::vector<std::string> kept;
+      for (auto& o : base::split(op.data, ',')) {
+        if (o.rfind("gid=", 0) != 0) {
+          kept.push_back(std::move(o));
+        }
+      }
+      std::string data = base::join(kept, ",");
+      rc = ::mount(op.source.c_str(), tpath.c_str(), op.type.c_str(), flags, data.c_str());
+    }
+    if (rc != 0) {
       // In a user namespace without its own network namespace the kernel refuses a new sysfs
       // instance; bind the host's instead (as runc), with the asked flags.
       if (errno != EPERM || op.type != "sysfs") {

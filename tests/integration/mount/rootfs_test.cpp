@@ -110,8 +110,34 @@ std::vector<std::string> mount_points(const std::string& info) {
   return out;
 }
 
+// Maps the container's root to the host's (euid 0 here): the one mapping a process may write
+// for itself from inside its new user namespace.
+bool enter_user_namespace(Reporter& rep) {
+  if (::unshare(CLONE_NEWUSER) != 0) {
+    rep.put("harness", "unshare user: " + errno_name(errno));
+    return false;
+  }
+  auto r = base::write_file("/proc/self/uid_map", "0 0 1\n");
+  if (r) {
+    r = base::write_file("/proc/self/setgroups", "deny");
+  }
+  if (r) {
+    r = base::write_file("/proc/self/gid_map", "0 0 1\n");
+  }
+  if (!r) {
+    rep.put("harness", r.error().to_string());
+    return false;
+  }
+  return true;
+}
+
+struct Isolation {
+  bool user = false;  // a user namespace of its own, owning the other namespaces
+  int extra_flags = 0;
+};
+
 // Runs `body` as PID 1 of fresh namespaces; returns what it reported plus "exit".
-Report run_in_container(const std::function<void(Reporter&)>& body) {
+Report run_in_container(const std::function<void(Reporter&)>& body, Isolation iso = {}) {
   auto pipe = base::make_pipe();
   if (!pipe) {
     return {{"harness", pipe.error().to_string()}};
@@ -125,7 +151,11 @@ Report run_in_container(const std::function<void(Reporter&)>& body) {
     // busybox fixture would delete itself).
     pipe->read.reset();
     Reporter rep(pipe->write.get());
-    if (::unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) != 0) {
+    if (iso.user && !enter_user_namespace(rep)) {
+      ::_exit(119);
+    }
+    if (::unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+                  iso.extra_flags) != 0) {
       rep.put("harness", "unshare: " + errno_name(errno));
       ::_exit(120);
     }
@@ -496,6 +526,115 @@ TEST_F(RootMountTest, NoProcMeansMaskingByPath) {
   EXPECT_EQ(r["home_ro"], "1");
   EXPECT_EQ(r["var_create"], "EROFS");
   EXPECT_EQ(r["tmp_create"], "ok");
+}
+
+// In a user namespace mknod is refused and devpts has no gid 5: the host's device nodes are
+// bound instead and devpts mounts without gid; remounts keep the flags the kernel locked.
+TEST_F(RootMountTest, UserNamespaceBindsDevices) {
+  MYDOCKER_REQUIRE(testing::Need::UserNs);
+  spec::Spec spec = base_spec();
+  spec.root.readonly = true;
+  spec.linux.namespaces.push_back({spec::NamespaceType::User, ""});
+  spec.mounts.push_back({"/data", "bind", tmp_.path(), {"rbind", "ro"}});
+  spec.linux.masked_paths = {"/proc/keys", "/proc/acpi"};
+  spec.linux.readonly_paths = {"/proc/sys"};
+  Report r = run_in_container(
+      [&](Reporter& rep) {
+        if (!set_up_rootfs(rep, spec)) {
+          return;
+        }
+        rep.put("dev_null", node_kind("/dev/null"));
+        rep.put("dev_null_write", open_outcome("/dev/null", O_WRONLY));
+        rep.put("dev_ptmx", read_link("/dev/ptmx"));
+        rep.put("keys_node", node_kind("/proc/keys"));
+        rep.put("proc_sys_ro", std::to_string(is_readonly("/proc/sys")));
+        rep.put("root_create", open_outcome("/newfile", O_CREAT | O_WRONLY));
+        rep.put("data_create", open_outcome("/data/x", O_CREAT | O_WRONLY));
+        auto points = mount_points(mountinfo());
+        rep.put("dev_null_is_mount",
+                std::find(points.begin(), points.end(), "/dev/null") != points.end() ? "1" : "0");
+      },
+      {.user = true});
+  ASSERT_EQ(r["setup"], "ok") << r["harness"];
+  EXPECT_EQ(r["dev_null"], "char 1:3");
+  EXPECT_EQ(r["dev_null_is_mount"], "1") << "mknod should have failed in the user namespace";
+  EXPECT_EQ(r["dev_null_write"], "ok");
+  EXPECT_EQ(r["dev_ptmx"], "pts/ptmx");
+  EXPECT_EQ(r["keys_node"], "char 1:3");
+  EXPECT_EQ(r["proc_sys_ro"], "1");
+  EXPECT_EQ(r["root_create"], "EROFS");
+  EXPECT_EQ(r["data_create"], "EROFS");
+}
+
+// With a cgroup namespace, /sys/fs/cgroup holds fresh cgroupfs mounts rooted at the
+// namespace's cgroup, read-only as asked.
+TEST_F(RootMountTest, CgroupNamespaceMountsCgroupfs) {
+  MYDOCKER_REQUIRE(testing::Need::CgroupV1);
+  spec::Spec spec = base_spec();
+  spec.linux.namespaces.push_back({spec::NamespaceType::Cgroup, ""});
+  Report r = run_in_container(
+      [&](Reporter& rep) {
+        if (!set_up_rootfs(rep, spec)) {
+          return;
+        }
+        rep.put("memory_limit", node_kind("/sys/fs/cgroup/memory/memory.limit_in_bytes"));
+        rep.put("memory_ro", std::to_string(is_readonly("/sys/fs/cgroup/memory")));
+        rep.put("memory_mkdir", outcome(::mkdir("/sys/fs/cgroup/memory/x", 0755)));
+        rep.put("unified", node_kind("/sys/fs/cgroup/unified/cgroup.procs"));
+        rep.put("systemd", node_kind("/sys/fs/cgroup/systemd/cgroup.procs"));
+        std::string types;
+        for (const auto& line : base::split(mountinfo(), '\n')) {
+          auto f = base::split(line, ' ');
+          if (f.size() > 4 && f[4] == "/sys/fs/cgroup/memory") {
+            types = f[3];  // the mount's root inside the hierarchy
+          }
+        }
+        rep.put("memory_root", types);
+      },
+      {.extra_flags = CLONE_NEWCGROUP});
+  ASSERT_EQ(r["setup"], "ok") << r["harness"];
+  EXPECT_EQ(r["memory_limit"], "file");
+  EXPECT_EQ(r["memory_ro"], "1");
+  EXPECT_EQ(r["memory_mkdir"], "EROFS");
+  EXPECT_EQ(r["unified"], "file");
+  EXPECT_EQ(r["systemd"], "file");
+  EXPECT_EQ(r["memory_root"], "/");
+}
+
+TEST_F(RootMountTest, PropagationAndRecursiveOptions) {
+  std::string vol = tmp_.path() + "/vol";
+  ASSERT_TRUE(base::mkdir_all(vol + "/sub"));
+  spec::Spec spec = base_spec();
+  spec.linux.rootfs_propagation = "rslave";
+  spec.mounts.push_back({"/vol", "bind", vol, {"rbind", "rro", "rshared"}});
+  spec.mounts.push_back({"/vol/sub", "tmpfs", "tmpfs", {"size=1m"}});
+  spec.mounts.push_back({"/priv", "tmpfs", "tmpfs", {"size=1m", "unbindable"}});
+  Report r = run_in_container([&](Reporter& rep) {
+    if (!set_up_rootfs(rep, spec)) {
+      return;
+    }
+    for (const auto& line : base::split(mountinfo(), '\n')) {
+      auto f = base::split(line, ' ');
+      if (f.size() > 6 && (f[4] == "/vol" || f[4] == "/priv")) {
+        rep.put(f[4].substr(1) + "_optional", f[6]);
+      }
+    }
+    rep.put("vol_create", open_outcome("/vol/x", O_CREAT | O_WRONLY));
+    rep.put("sub_create", open_outcome("/vol/sub/x", O_CREAT | O_WRONLY));
+  });
+  ASSERT_EQ(r["setup"], "ok");
+  EXPECT_EQ(r["vol_optional"].rfind("shared:", 0), 0u) << r["vol_optional"];
+  EXPECT_EQ(r["priv_optional"], "unbindable");
+  EXPECT_EQ(r["vol_create"], "EROFS");
+  // The tmpfs came after the rro bind: it is writable; rro covers what was bound.
+  EXPECT_EQ(r["sub_create"], "ok");
+}
+
+TEST_F(RootMountTest, SharedRootfsPropagationStillPivots) {
+  spec::Spec spec = base_spec();
+  spec.linux.rootfs_propagation = "rshared";
+  Report r = run_in_container([&](Reporter& rep) { set_up_rootfs(rep, spec); });
+  EXPECT_EQ(r["setup"], "ok");
 }
 
 }  // namespace
