@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+// Starting processes inside containers: the container's init (spawn_init, for `create`) and
+// an extra process in a running container (spawn_exec, for `exec`). The protocol between
+// parent and child is drawn in runtime/process/sync.h.
+//
+// Everything that can fail without the container existing is done by the caller BEFORE
+// these functions (spec parsing, mount::plan, seccomp::compile, validate_process): the child
+// only applies prepared data. The caller must be single-threaded (the child is a clone(2)
+// copy of it and must not meet a lock another thread held).
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/base/error.h"
+#include "runtime/mount/rootfs.h"
+#include "runtime/seccomp/seccomp.h"
+#include "runtime/spec/spec.h"
+
+namespace mydocker::runtime::process {
+
+// Where a terminal's master goes (process.terminal): a console socket path (runc's
+// --console-socket) or an already-connected socket fd the caller owns (run's internal
+// relay). Neither: the process must not ask for a terminal.
+struct ConsoleTarget {
+  std::string socket_path;
+  int socket_fd = -1;
+  bool empty() const { return socket_path.empty() && socket_fd < 0; }
+};
+
+struct InitConfig {
+  const spec::Spec* spec = nullptr;  // must outlive spawn_init (process must be set)
+  std::vector<mount::MountOp> mounts;
+  std::optional<seccomp::Program> seccomp;
+  // Host path of the exec fifo: the init blocks opening it for writing until `start` reads.
+  // Empty: the init execs right after "ready" (no create/start split).
+  std::string exec_fifo;
+  ConsoleTarget console;
+};
+
+// Called in the parent once the child exists (and its id maps are written), before "go":
+// the place to put the child into its cgroup.
+using BeforeGo = std::function<base::Result<void>(pid_t)>;
+
+// Clones the init into its new namespaces and runs the ladder up to "ready". Returns the
+// init's pid (a child of the caller). On any error the child has been killed and reaped and
+// the error names the failing step (the child's own message when it failed).
+base::Result<pid_t> spawn_init(const InitConfig& config, const BeforeGo& before_go);
+
+struct ExecConfig {
+  pid_t target_pid = 0;   // the container's init: namespaces come from /proc/<pid>/ns
+  spec::Process process;  // args, env, cwd, user, caps, rlimits, terminal, noNewPrivileges
+  std::optional<seccomp::Program> seccomp;
+  ConsoleTarget console;
+};
+
+// Forks a process that joins the namespaces of target_pid (user first; the pid namespace
+// through the parent's pid_for_children, restored afterwards), applies the process and
+// execs. Returns its pid once execve succeeded (the sync socket closed on exec); the caller
+// waits for it.
+base::Result<pid_t> spawn_exec(const ExecConfig& config, const BeforeGo& before_go);
+
+}  // namespace mydocker::runtime::process

@@ -1,0 +1,654 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "runtime/state/container.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "runtime/base/file.h"
+#include "runtime/base/scope_exit.h"
+#include "runtime/base/strings.h"
+#include "runtime/mount/rootfs.h"
+#include "runtime/process/console.h"
+#include "runtime/process/init.h"
+#include "runtime/process/proc.h"
+#include "runtime/process/validate.h"
+#include "runtime/seccomp/seccomp.h"
+
+namespace mydocker::runtime {
+
+namespace {
+
+using base::ErrorCode;
+using state::Status;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kStopTimeout = std::chrono::seconds(10);
+
+std::string default_cgroups_path(const spec::Spec& s, const std::string& id) {
+  return s.linux.cgroups_path.empty() ? "/mydocker/" + id : s.linux.cgroups_path;
+}
+
+base::Result<std::unique_ptr<cgroups::Manager>> open_cgroup(const std::string& path) {
+  cgroups::Layout layout = MYDOCKER_TRY(cgroups::detect());
+  return cgroups::make_manager(layout, path);
+}
+
+void kill_and_reap(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  int status;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+// Polls (the init is usually not our child, so no waitpid) until it is gone.
+bool wait_gone(pid_t pid, uint64_t start_time, Clock::duration timeout) {
+  auto deadline = Clock::now() + timeout;
+  auto delay = std::chrono::microseconds(100);
+  while (process::process_alive(pid, start_time)) {
+    // Our own child (run, or a library caller that created it): reap it here.
+    int status;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      return true;
+    }
+    if (Clock::now() > deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(delay);
+    delay = std::min<std::chrono::microseconds>(delay * 2, std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+base::Result<std::pair<uint32_t, uint32_t>> parse_user(const std::string& user) {
+  auto parts = base::split(user, ':');
+  if (parts.empty() || parts.size() > 2) {
+    return base::make_error(ErrorCode::InvalidArgument, "--user: `{}` is not uid[:gid]", user);
+  }
+  auto uid = base::parse_uint64(parts[0]);
+  std::optional<uint64_t> gid = 0;
+  if (parts.size() == 2) {
+    gid = base::parse_uint64(parts[1]);
+  }
+  if (!uid || !gid || *uid > UINT32_MAX || *gid > UINT32_MAX) {
+    return base::make_error(ErrorCode::InvalidArgument,
+                            "--user: `{}` is not uid[:gid] (numeric ids only)", user);
+  }
+  return std::make_pair(static_cast<uint32_t>(*uid), static_cast<uint32_t>(*gid));
+}
+
+}  // namespace
+
+base::Result<spec::Process> build_exec_process(const spec::Spec& container,
+                                               const std::optional<std::string>& process_json,
+                                               const ExecOverrides& o) {
+  spec::Process p;
+  if (process_json) {
+    p = MYDOCKER_TRY_CTX(spec::parse_process(*process_json), "--process");
+  } else {
+    if (!container.process) {
+      return base::make_error(ErrorCode::InvalidArgument, "the container has no process");
+    }
+    p = *container.process;
+    p.terminal = false;
+    p.console_size.reset();
+    if (o.args.empty()) {
+      return base::make_error(ErrorCode::InvalidArgument,
+                              "exec: a command (args) or --process is required");
+    }
+    p.args = o.args;
+  }
+  if (!o.args.empty() && process_json) {
+    p.args = o.args;
+  }
+  for (const auto& kv : o.env) {
+    if (kv.find('=') == std::string::npos) {
+      return base::make_error(ErrorCode::InvalidArgument, "--env: `{}` is not KEY=VALUE", kv);
+    }
+    p.env.push_back(kv);
+  }
+  if (!o.cwd.empty()) {
+    if (o.cwd[0] != '/') {
+      return base::make_error(ErrorCode::InvalidArgument, "--cwd: `{}` is not absolute", o.cwd);
+    }
+    p.cwd = o.cwd;
+  }
+  if (o.user) {
+    auto [uid, gid] = MYDOCKER_TRY(parse_user(*o.user));
+    p.user.uid = uid;
+    p.user.gid = gid;
+  }
+  for (uint32_t g : o.additional_gids) {
+    p.user.additional_gids.push_back(g);
+  }
+  if (o.tty) {
+    p.terminal = *o.tty;
+  }
+  p.no_new_privileges = p.no_new_privileges || o.no_new_privileges;
+  if (p.args.empty()) {
+    return base::make_error(ErrorCode::InvalidArgument, "process.args: must not be empty");
+  }
+  return p;
+}
+
+Container::Container(state::Paths paths, state::State st)
+    : paths_(std::move(paths)), state_(std::move(st)) {}
+Container::Container(Container&&) noexcept = default;
+Container& Container::operator=(Container&&) noexcept = default;
+Container::~Container() = default;
+
+base::Result<Container> Container::create(const std::string& id, const std::string& bundle_in,
+                                          const CreateOptions& options) {
+  MYDOCKER_TRY(state::validate_id(id));
+  char abs[PATH_MAX];
+  if (::realpath(bundle_in.c_str(), abs) == nullptr) {
+    return base::sys_error("bundle `{}`", bundle_in);
+  }
+  std::string bundle = abs;
+  spec::Spec s = MYDOCKER_TRY(spec::load_bundle(bundle));
+  if (!s.process) {
+    return base::make_error(ErrorCode::InvalidArgument,
+                            "process: missing (a container needs a process to run)");
+  }
+  // Everything that can be checked is checked before anything is created.
+  process::InitConfig init;
+  init.spec = &s;
+  init.mounts = MYDOCKER_TRY(mount::plan(s));
+  if (s.linux.seccomp) {
+    init.seccomp = MYDOCKER_TRY_CTX(seccomp::compile(*s.linux.seccomp), "linux.seccomp");
+  }
+  MYDOCKER_TRY(process::validate_process(*s.process, process::current_host_limits()));
+  if (s.process->terminal && options.console_socket.empty() && options.console_fd < 0) {
+    return base::make_error(ErrorCode::InvalidArgument,
+                            "process.terminal: a terminal needs a console socket "
+                            "(--console-socket)");
+  }
+  std::string cg_path = default_cgroups_path(s, id);
+  auto cg = MYDOCKER_TRY_CTX(open_cgroup(cg_path), "linux.cgroupsPath `{}`", cg_path);
+
+  state::Paths paths(options.root, id);
+  MYDOCKER_TRY(base::mkdir_all(options.root, 0700));
+  if (::mkdir(paths.dir().c_str(), 0700) < 0) {
+    if (errno == EEXIST) {
+      return base::make_error(ErrorCode::AlreadyExists, "container `{}` already exists", id);
+    }
+    return base::sys_error("create state dir `{}`", paths.dir());
+  }
+  base::ScopeExit remove_dir([&] { (void)base::remove_all(paths.dir()); });
+  std::string config_text = MYDOCKER_TRY(base::read_file(bundle + "/config.json"));
+  MYDOCKER_TRY(base::write_file_atomic(paths.config_json(), config_text, 0600));
+  if (options.hold) {
+    if (::mkfifo(paths.exec_fifo().c_str(), 0600) < 0) {
+      return base::sys_error("mkfifo `{}`", paths.exec_fifo());
+    }
+    init.exec_fifo = paths.exec_fifo();
+  }
+  init.console.socket_path = options.console_socket;
+  init.console.socket_fd = options.console_fd;
+
+  spec::Resources resources = s.linux.resources.value_or(spec::Resources{});
+  MYDOCKER_TRY_CTX(cg->create(resources), "linux.resources");
+  base::ScopeExit destroy_cgroup([&] { (void)cg->destroy(); });
+
+  // Relative bind sources are relative to the bundle (runc runs in the bundle directory).
+  process::BeforeGo join_cgroup = [&](pid_t child) -> base::Result<void> {
+    MYDOCKER_TRY_CTX(cg->add_process(child), "join cgroup `{}`", cg_path);
+    return base::ok();
+  };
+  pid_t pid = MYDOCKER_TRY(process::spawn_init(init, join_cgroup));
+  base::ScopeExit kill_init([pid] { kill_and_reap(pid); });
+
+  state::State st;
+  st.oci_version = s.oci_version;
+  st.id = id;
+  st.status = Status::Created;
+  st.pid = pid;
+  st.bundle = bundle;
+  st.annotations = s.annotations;
+  st.init_start_time = MYDOCKER_TRY(process::read_proc_stat(pid)).start_time;
+  st.cgroups_path = cg_path;
+  st.created = state::now_rfc3339();
+  st.owner = ::getuid();
+  MYDOCKER_TRY(base::write_file_atomic(paths.state_json(), state::to_json(st), 0600));
+  if (!options.pid_file.empty()) {
+    MYDOCKER_TRY_CTX(base::write_file_atomic(options.pid_file, std::to_string(pid)),
+                     "--pid-file `{}`", options.pid_file);
+  }
+  kill_init.dismiss();
+  destroy_cgroup.dismiss();
+  remove_dir.dismiss();
+  Container c(std::move(paths), std::move(st));
+  c.cgroup_ = std::move(cg);
+  return c;
+}
+
+base::Result<Container> Container::load(const std::string& root, const std::string& id) {
+  MYDOCKER_TRY(state::validate_id(id));
+  state::Paths paths(root, id);
+  auto text = base::read_file(paths.state_json());
+  if (!text) {
+    if (text.error().sys_errno() == ENOENT) {
+      if (base::path_exists(paths.dir())) {
+        return base::make_error(ErrorCode::Conflict, "container `{}` is being created", id);
+      }
+      return base::make_error(ErrorCode::NotFound, "container `{}` does not exist", id);
+    }
+    return std::move(text).error();
+  }
+  state::State st = MYDOCKER_TRY_CTX(state::from_json(*text), "container `{}`", id);
+  return Container(std::move(paths), std::move(st));
+}
+
+base::Result<std::vector<state::State>> Container::list(const std::string& root) {
+  std::vector<state::State> out;
+  DIR* d = ::opendir(root.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) {
+      return out;
+    }
+    return base::sys_error("open state root `{}`", root);
+  }
+  base::ScopeExit close_dir([d] { ::closedir(d); });
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != ".." && state::validate_id(name)) {
+      names.push_back(name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    auto c = load(root, name);
+    if (!c) {
+      if (c.error().code() == ErrorCode::Conflict) {
+        state::State st;
+        st.id = name;
+        st.status = Status::Creating;
+        out.push_back(st);
+      }
+      continue;
+    }
+    auto st = c->state();
+    if (st) {
+      out.push_back(*st);
+    }
+  }
+  return out;
+}
+
+base::Result<cgroups::Manager*> Container::cgroup() {
+  if (!cgroup_) {
+    cgroup_ = MYDOCKER_TRY(open_cgroup(state_.cgroups_path));
+  }
+  return cgroup_.get();
+}
+
+base::Result<state::State> Container::state() {
+  state::Observed o;
+  o.init_alive = process::process_alive(state_.pid, state_.init_start_time);
+  o.fifo_exists = base::path_exists(paths_.exec_fifo());
+  if (o.init_alive) {
+    auto cg = cgroup();
+    if (cg) {
+      auto frozen = (*cg)->is_frozen();
+      o.frozen = frozen && *frozen;
+    }
+  }
+  state::State st = state_;
+  st.status = state::derive_status(o);
+  return st;
+}
+
+base::Result<spec::Spec> Container::spec() const {
+  std::string text = MYDOCKER_TRY(base::read_file(paths_.config_json()));
+  return spec::parse(text);
+}
+
+base::Result<void> Container::start() {
+  state::State st = MYDOCKER_TRY(state());
+  if (st.status != Status::Created) {
+    return base::make_error(ErrorCode::Conflict, "container `{}` is not in created state: {}", id(),
+                            state::status_name(st.status));
+  }
+  // O_NONBLOCK: the open does not wait for the writer, so a dead init cannot hang us; poll
+  // reports POLLIN once the init opened its end and wrote the byte.
+  base::Fd fifo = MYDOCKER_TRY(base::Fd::open(paths_.exec_fifo(), O_RDONLY | O_NONBLOCK));
+  auto deadline = Clock::now() + kStopTimeout;
+  for (;;) {
+    pollfd pfd{fifo.get(), POLLIN, 0};
+    int n = ::poll(&pfd, 1, 20);
+    if (n < 0 && errno != EINTR) {
+      return base::sys_error("poll `{}`", paths_.exec_fifo());
+    }
+    if (n > 0) {
+      char byte;
+      ssize_t r = ::read(fifo.get(), &byte, 1);
+      if (r == 1) {
+        break;
+      }
+      if (r < 0 && errno == EAGAIN) {
+        continue;
+      }
+      return base::make_error(ErrorCode::Internal,
+                              "start container `{}`: the init closed the exec fifo", id());
+    }
+    if (!process::process_alive(state_.pid, state_.init_start_time)) {
+      return base::make_error(ErrorCode::FailedPrecondition,
+                              "start container `{}`: the init process exited", id());
+    }
+    if (Clock::now() > deadline) {
+      return base::make_error(ErrorCode::Unavailable,
+                              "start container `{}`: the init did not open the exec fifo", id());
+    }
+  }
+  if (::unlink(paths_.exec_fifo().c_str()) < 0) {
+    return base::sys_error("remove `{}`", paths_.exec_fifo());
+  }
+  return base::ok();
+}
+
+base::Result<void> Container::kill(int signal, bool all) {
+  state::State st = MYDOCKER_TRY(state());
+  if (st.status == Status::Stopped) {
+    return base::make_error(ErrorCode::Conflict, "container `{}` is not running", id());
+  }
+  if (all) {
+    cgroups::Manager* cg = MYDOCKER_TRY(cgroup());
+    std::vector<pid_t> pids = MYDOCKER_TRY(cg->pids());
+    for (pid_t p : pids) {
+      ::kill(p, signal);
+    }
+    return base::ok();
+  }
+  if (::kill(st.pid, signal) < 0) {
+    return base::sys_error("kill container `{}` (pid {})", id(), st.pid);
+  }
+  return base::ok();
+}
+
+base::Result<void> Container::pause() {
+  state::State st = MYDOCKER_TRY(state());
+  if (st.status != Status::Running && st.status != Status::Created) {
+    return base::make_error(ErrorCode::Conflict, "container `{}` is not running: {}", id(),
+                            state::status_name(st.status));
+  }
+  cgroups::Manager* cg = MYDOCKER_TRY(cgroup());
+  return cg->freeze();
+}
+
+base::Result<void> Container::resume() {
+  state::State st = MYDOCKER_TRY(state());
+  if (st.status != Status::Paused) {
+    return base::make_error(ErrorCode::Conflict, "container `{}` is not paused: {}", id(),
+                            state::status_name(st.status));
+  }
+  cgroups::Manager* cg = MYDOCKER_TRY(cgroup());
+  return cg->thaw();
+}
+
+base::Result<cgroups::Stats> Container::stats() {
+  cgroups::Manager* cg = MYDOCKER_TRY(cgroup());
+  return cg->stats();
+}
+
+base::Result<pid_t> Container::exec(const ExecOptions& options) {
+  state::State st = MYDOCKER_TRY(state());
+  if (st.status != Status::Running && st.status != Status::Created) {
+    return base::make_error(ErrorCode::Conflict, "cannot exec in container `{}`: it is {}", id(),
+                            state::status_name(st.status));
+  }
+  spec::Spec s = MYDOCKER_TRY(spec());
+  MYDOCKER_TRY(process::validate_process(options.process, process::current_host_limits()));
+  process::ExecConfig cfg;
+  cfg.target_pid = st.pid;
+  cfg.process = options.process;
+  if (s.linux.seccomp) {
+    cfg.seccomp = MYDOCKER_TRY_CTX(seccomp::compile(*s.linux.seccomp), "linux.seccomp");
+  }
+  cfg.console.socket_path = options.console_socket;
+  cfg.console.socket_fd = options.console_fd;
+  cgroups::Manager* cg = MYDOCKER_TRY(cgroup());
+  process::BeforeGo join_cgroup = [cg](pid_t child) -> base::Result<void> {
+    MYDOCKER_TRY_CTX(cg->add_process(child), "join the container's cgroup");
+    return base::ok();
+  };
+  pid_t pid = MYDOCKER_TRY(process::spawn_exec(cfg, join_cgroup));
+  if (!options.pid_file.empty()) {
+    auto r = base::write_file_atomic(options.pid_file, std::to_string(pid));
+    if (!r) {
+      kill_and_reap(pid);
+      return std::move(r).error().wrap(fmt::format("--pid-file `{}`", options.pid_file));
+    }
+  }
+  return pid;
+}
+
+base::Result<void> Container::destroy(bool force) {
+  state::State st = MYDOCKER_TRY(state());
+  if ((st.status == Status::Running || st.status == Status::Paused) && !force) {
+    return base::make_error(ErrorCode::Conflict,
+                            "cannot delete container {} that is not stopped: {}", id(),
+                            state::status_name(st.status));
+  }
+  auto cg = cgroup();
+  if (st.status != Status::Stopped) {
+    // A created container (runc deletes those without --force) or a forced delete.
+    ::kill(st.pid, SIGKILL);
+    if (cg) {
+      MYDOCKER_TRY_CTX((*cg)->kill_all(), "delete container `{}`", id());
+      if (st.status == Status::Paused) {
+        (void)(*cg)->thaw();  // frozen tasks only die once thawed
+      }
+    }
+    if (!wait_gone(st.pid, st.init_start_time, kStopTimeout)) {
+      return base::make_error(ErrorCode::Unavailable,
+                              "delete container `{}`: the init (pid {}) did not die", id(), st.pid);
+    }
+  } else {
+    int status;
+    ::waitpid(st.pid, &status, WNOHANG);  // our zombie, if we are its parent
+  }
+  if (cg) {
+    // Without a pid namespace, processes may outlive the init.
+    auto pids = (*cg)->pids();
+    if (pids && !pids->empty()) {
+      MYDOCKER_TRY_CTX((*cg)->kill_all(), "delete container `{}`", id());
+    }
+    MYDOCKER_TRY_CTX((*cg)->destroy(), "delete container `{}`", id());
+  }
+  MYDOCKER_TRY_CTX(base::remove_all(paths_.dir()), "delete container `{}`", id());
+  return base::ok();
+}
+
+// ---- run / supervise ----------------------------------------------------------------------
+
+namespace {
+
+constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+sigset_t supervised_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : kForwarded) {
+    sigaddset(&set, sig);
+  }
+  sigaddset(&set, SIGCHLD);
+  sigaddset(&set, SIGWINCH);
+  return set;
+}
+
+// Raw mode on our stdin while relaying a pty, restored on destruction.
+class RawTerminal {
+ public:
+  RawTerminal() {
+    if (::isatty(0) && ::tcgetattr(0, &saved_) == 0) {
+      termios raw = saved_;
+      ::cfmakeraw(&raw);
+      active_ = ::tcsetattr(0, TCSANOW, &raw) == 0;
+    }
+  }
+  ~RawTerminal() {
+    if (active_) {
+      ::tcsetattr(0, TCSANOW, &saved_);
+    }
+  }
+  RawTerminal(const RawTerminal&) = delete;
+  RawTerminal& operator=(const RawTerminal&) = delete;
+
+ private:
+  termios saved_{};
+  bool active_ = false;
+};
+
+void copy_window_size(int master) {
+  winsize ws{};
+  if (::ioctl(0, TIOCGWINSZ, &ws) == 0) {
+    ::ioctl(master, TIOCSWINSZ, &ws);
+  }
+}
+
+// One read from `from` written fully to `to`. False on EOF or error.
+bool pump(int from, int to) {
+  char buf[16384];
+  ssize_t n = ::read(from, buf, sizeof buf);
+  if (n <= 0) {
+    return n < 0 && (errno == EINTR || errno == EAGAIN);
+  }
+  return base::write_all(to, std::string_view(buf, static_cast<size_t>(n))).has_value();
+}
+
+}  // namespace
+
+void block_forwarded_signals() {
+  sigset_t set = supervised_set();
+  ::sigprocmask(SIG_BLOCK, &set, nullptr);
+}
+
+base::Result<int> supervise(pid_t pid, int pty_master) {
+  block_forwarded_signals();
+  sigset_t set = supervised_set();
+  base::Fd sfd = base::Fd::adopt(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!sfd) {
+    return base::sys_error("signalfd");
+  }
+  std::optional<RawTerminal> raw;
+  bool stdin_open = pty_master >= 0;
+  bool master_open = pty_master >= 0;
+  if (pty_master >= 0) {
+    raw.emplace();
+    copy_window_size(pty_master);
+  }
+  std::optional<int> exit_code;
+  for (;;) {
+    int status;
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      exit_code = process::exit_code_from_wait_status(status);
+    } else if (r < 0 && errno == ECHILD) {
+      return base::make_error(ErrorCode::Internal, "process {} is not our child", pid);
+    }
+    if (exit_code && !master_open) {
+      return *exit_code;
+    }
+    pollfd fds[3] = {{sfd.get(), POLLIN, 0},
+                     {master_open ? pty_master : -1, POLLIN, 0},
+                     {stdin_open ? 0 : -1, POLLIN, 0}};
+    // Once the process is gone, drain what the pty still holds, then stop.
+    int n = ::poll(fds, 3, exit_code ? 0 : -1);
+    if (n < 0 && errno != EINTR) {
+      return base::sys_error("poll");
+    }
+    if (n == 0 && exit_code) {
+      return *exit_code;
+    }
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo si{};
+      while (::read(sfd.get(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+        int sig = static_cast<int>(si.ssi_signo);
+        if (sig == SIGWINCH) {
+          if (pty_master >= 0) {
+            copy_window_size(pty_master);
+          }
+        } else if (sig != SIGCHLD) {
+          ::kill(pid, sig);
+        }
+      }
+    }
+    if (master_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      master_open = pump(pty_master, 1);
+    }
+    if (stdin_open && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+      stdin_open = pump(0, pty_master);
+    }
+  }
+}
+
+base::Result<int> run(const std::string& id, const std::string& bundle, const RunOptions& options) {
+  // The init is our child anyway; being a subreaper also keeps processes the container
+  // leaves behind (no pid namespace) reapable by us rather than by pid 1.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  if (!options.detach) {
+    block_forwarded_signals();
+  }
+  CreateOptions create = options.create;
+  create.hold = options.detach;
+  // process.terminal without a console socket: the master comes back to us over a socketpair.
+  base::Fd console_ours;
+  base::Fd console_theirs;
+  bool internal_console = false;
+  if (!options.detach && create.console_socket.empty() && create.console_fd < 0) {
+    auto s = spec::load_bundle(bundle);
+    if (s && s->process && s->process->terminal) {
+      int fds[2];
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
+        return base::sys_error("socketpair for the console");
+      }
+      console_ours = base::Fd::adopt(fds[0]);
+      console_theirs = base::Fd::adopt(fds[1]);
+      create.console_fd = console_theirs.get();
+      internal_console = true;
+    }
+  }
+  Container c = MYDOCKER_TRY(Container::create(id, bundle, create));
+  console_theirs.reset();
+  if (options.detach) {
+    auto started = c.start();
+    if (!started) {
+      (void)c.destroy(true);
+      return std::move(started).error();
+    }
+    return 0;
+  }
+  base::Fd master;
+  if (internal_console) {
+    auto m = process::recv_fd(console_ours.get());
+    if (!m) {
+      (void)c.destroy(true);
+      return std::move(m).error();
+    }
+    master = std::move(*m);
+  }
+  auto code = supervise(c.pid(), master.get());
+  auto destroyed = c.destroy(true);
+  if (!code) {
+    return std::move(code).error();
+  }
+  if (!destroyed) {
+    return std::move(destroyed).error();
+  }
+  return *code;
+}
+
+}  // namespace mydocker::runtime
