@@ -208,8 +208,16 @@ base::Result<MountOp> plan_one(const spec::Mount& m, size_t i) {
       }
       continue;
     }
-    if (o == "tmpcopyup" || o == "idmap" || o == "ridmap" || o.rfind("idmap=", 0) == 0 ||
-        o.rfind("ridmap=", 0) == 0) {
+    if (o == "tmpcopyup") {
+      if (m.type != "tmpfs") {
+        return base::make_error(base::ErrorCode::InvalidArgument,
+                                "mounts[{}].options[{}] `tmpcopyup`: only for tmpfs, not `{}`", i,
+                                j, m.type);
+      }
+      op.tmpcopyup = true;
+      continue;
+    }
+    if (o == "idmap" || o == "ridmap" || o.rfind("idmap=", 0) == 0 || o.rfind("ridmap=", 0) == 0) {
       return base::make_error(base::ErrorCode::NotImplemented,
                               "mounts[{}].options[{}] `{}`: not implemented", i, j, o);
     }

@@ -8,6 +8,7 @@
 // between the check and the mount achieves nothing.
 #include "runtime/mount/rootfs.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -17,9 +18,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <string>
+#include <string_view>
 
 #include "runtime/base/file.h"
+#include "runtime/base/scope_exit.h"
 #include "runtime/base/strings.h"
 #include "runtime/mount/cgroup_mount.h"
 
@@ -30,6 +34,7 @@ std::string fd_path(const base::Fd& fd) {
   return "/proc/self/fd/" + std::to_string(fd.get());
 }
 
+// An empty message from mount_one means "the mount(2) of the op failed".
 std::string mount_context(const MountOp& op) {
   return fmt::format("mount `{}` on `{}` (mounts[{}])", op.source, op.destination, op.index);
 }
@@ -110,6 +115,117 @@ base::Result<void> apply_recursive_attrs(const base::Fd& target, const MountOp& 
   return base::ok();
 }
 
+// Copies the tree under `src` into `dst` (both directory fds), keeping modes, owners and
+// symlinks as they are. Nothing is followed: this is the image's content.
+base::Result<void> copy_tree(int src, int dst) {
+  int dup_fd = ::fcntl(src, F_DUPFD_CLOEXEC, 0);
+  if (dup_fd < 0) {
+    return base::sys_error("dup");
+  }
+  DIR* dir = ::fdopendir(dup_fd);
+  if (dir == nullptr) {
+    ::close(dup_fd);
+    return base::sys_error("opendir");
+  }
+  base::ScopeExit close_dir([dir] { ::closedir(dir); });
+  while (struct dirent* e = ::readdir(dir)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") {
+      continue;
+    }
+    struct stat st {};
+    if (::fstatat(src, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return base::sys_error("stat `{}`", name);
+    }
+    mode_t perm = st.st_mode & 07777;
+    if (S_ISDIR(st.st_mode)) {
+      if (::mkdirat(dst, name.c_str(), 0700) != 0) {
+        return base::sys_error("mkdir `{}`", name);
+      }
+      auto from = base::Fd::adopt(
+          ::openat(src, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      auto to = base::Fd::adopt(
+          ::openat(dst, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!from || !to) {
+        return base::sys_error("open `{}`", name);
+      }
+      MYDOCKER_TRY_CTX(copy_tree(from.get(), to.get()), "`{}`", name);
+      if (::fchown(to.get(), st.st_uid, st.st_gid) != 0 || ::fchmod(to.get(), perm) != 0) {
+        return base::sys_error("chown/chmod `{}`", name);
+      }
+    } else if (S_ISREG(st.st_mode)) {
+      auto from = base::Fd::adopt(::openat(src, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      auto to = base::Fd::adopt(
+          ::openat(dst, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (!from || !to) {
+        return base::sys_error("open `{}`", name);
+      }
+      char buf[65536];
+      for (;;) {
+        ssize_t n = ::read(from.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) {
+          continue;
+        }
+        if (n < 0) {
+          return base::sys_error("read `{}`", name);
+        }
+        if (n == 0) {
+          break;
+        }
+        MYDOCKER_TRY_CTX(base::write_all(to.get(), std::string_view(buf, static_cast<size_t>(n))),
+                         "`{}`", name);
+      }
+      if (::fchown(to.get(), st.st_uid, st.st_gid) != 0 || ::fchmod(to.get(), perm) != 0) {
+        return base::sys_error("chown/chmod `{}`", name);
+      }
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[PATH_MAX];
+      ssize_t n = ::readlinkat(src, name.c_str(), target, sizeof target - 1);
+      if (n < 0) {
+        return base::sys_error("readlink `{}`", name);
+      }
+      target[n] = '\0';
+      if (::symlinkat(target, dst, name.c_str()) != 0 ||
+          ::fchownat(dst, name.c_str(), st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) != 0) {
+        return base::sys_error("symlink `{}`", name);
+      }
+    } else if (!S_ISSOCK(st.st_mode)) {
+      // Device nodes and fifos; sockets are bound to the old inode and mean nothing copied.
+      if (::mknodat(dst, name.c_str(), st.st_mode, st.st_rdev) != 0 ||
+          ::fchownat(dst, name.c_str(), st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) != 0) {
+        return base::sys_error("mknod `{}`", name);
+      }
+    }
+  }
+  return base::ok();
+}
+
+// tmpfs with tmpcopyup. The directory fd keeps reaching the image's directory once the tmpfs
+// covers it, so no temporary mount is needed for the copy.
+base::Result<void> mount_tmpfs_copyup(int root, const MountOp& op, const base::Fd& target) {
+  unsigned long flags = op.flags & ~MS_RDONLY;
+  auto below = base::Fd::adopt(::openat(target.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!below) {
+    return base::sys_error("tmpcopyup: open `{}`", op.destination);
+  }
+  if (::mount(op.source.c_str(), fd_path(target).c_str(), "tmpfs", flags,
+              op.data.empty() ? nullptr : op.data.c_str()) != 0) {
+    return base::sys_error("");
+  }
+  base::Fd top = MYDOCKER_TRY(open_in_root(root, op.destination, O_RDONLY | O_DIRECTORY));
+  MYDOCKER_TRY_CTX(copy_tree(below.get(), top.get()), "tmpcopyup");
+  if (op.data.find("mode=") == std::string::npos) {
+    struct stat st {};
+    if (::fstat(below.get(), &st) == 0) {
+      (void)::fchmod(top.get(), st.st_mode & 07777);
+    }
+  }
+  if ((op.flags & MS_RDONLY) != 0) {
+    MYDOCKER_TRY(remount_bind(fd_path(top), op.flags));
+  }
+  return base::ok();
+}
+
 base::Result<void> mount_one(int root, const MountOp& op, bool in_cgroupns) {
   if (op.type == "cgroup" || op.type == "cgroup2") {
     return mount_cgroup(root, op, in_cgroupns);
@@ -119,13 +235,15 @@ base::Result<void> mount_one(int root, const MountOp& op, bool in_cgroupns) {
   if (op.is_bind()) {
     if (::mount(op.source.c_str(), tpath.c_str(), nullptr, op.flags & (MS_BIND | MS_REC),
                 nullptr) != 0) {
-      return base::sys_error("bind");
+      return base::sys_error("");
     }
   } else if ((op.flags & MS_REMOUNT) != 0) {
     if (::mount(op.source.c_str(), tpath.c_str(), op.type.c_str(), op.flags,
                 op.data.empty() ? nullptr : op.data.c_str()) != 0) {
       return base::sys_error("remount");
     }
+  } else if (op.tmpcopyup) {
+    MYDOCKER_TRY(mount_tmpfs_copyup(root, op, target));
   } else {
     unsigned long flags = op.flags;
     // /dev must stay writable until the devices are in; finalize_rootfs makes it read-only.
@@ -151,7 +269,7 @@ base::Result<void> mount_one(int root, const MountOp& op, bool in_cgroupns) {
       // In a user namespace without its own network namespace the kernel refuses a new sysfs
       // instance; bind the host's instead (as runc), with the asked flags.
       if (errno != EPERM || op.type != "sysfs") {
-        return base::sys_error("mount");
+        return base::sys_error("");
       }
       if (::mount("/sys", tpath.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
         return base::sys_error("bind `/sys` (sysfs refused)");
@@ -385,7 +503,13 @@ base::Result<void> prepare_rootfs(const spec::Spec& spec, const std::vector<Moun
   for (const auto& op : ops) {
     auto r = mount_one(root.get(), op, in_cgroupns);
     if (!r) {
-      return std::move(r).error().wrap(mount_context(op));
+      // The mount(2) itself failing is the common case: "mount `x` on `/y` (mounts[i])" and
+      // errno say it all. Later steps add their own words.
+      base::Error err = std::move(r).error();
+      if (err.message().empty()) {
+        return base::Error(err.code(), mount_context(op), err.sys_errno());
+      }
+      return std::move(err).wrap(mount_context(op));
     }
     if (op.destination == "/dev" && op.is_bind()) {
       dev_bound = true;

@@ -53,16 +53,19 @@ struct MountOp {
   uint64_t attr_set = 0;
   uint64_t attr_clear = 0;
   bool source_is_dir = true;  // binds of a non-directory get an empty file as mountpoint
-  std::string data;           // fs-specific options ("mode=755,size=65536k")
+  // tmpfs only: the new tmpfs starts with a copy of what the image has at the destination
+  // (runc's extension, used for tmpfs over /etc, /var/...).
+  bool tmpcopyup = false;
+  std::string data;  // fs-specific options ("mode=755,size=65536k")
   bool is_bind() const;
 };
 
 // Translates spec.mounts into ops (one per mount, same order) and validates
 // linux.rootfsPropagation, maskedPaths and readonlyPaths.
 // InvalidArgument naming the field and value (`mounts[3].destination `../../etc`: escapes the
-// root filesystem`), NotFound for a missing bind source, NotImplemented for tmpcopyup and
-// idmapped mounts. Relative destinations are relative to / (as runc); relative bind sources are
-// relative to the current directory (the runtime runs in the bundle directory, as runc).
+// root filesystem`), NotFound for a missing bind source, NotImplemented for idmapped mounts.
+// Relative destinations are relative to / (as runc); relative bind sources are relative to the
+// current directory (the runtime runs in the bundle directory, as runc).
 base::Result<std::vector<MountOp>> plan(const spec::Spec& spec);
 
 // In the container's fresh mount namespace, before pivot_into. `ops` must come from plan(spec).

@@ -39,8 +39,11 @@ using Report = std::map<std::string, std::string>;
 class Reporter {
  public:
   explicit Reporter(int fd) : fd_(fd) {}
+  // One line per key; newlines in values travel as \x01 (read_report turns them back).
   void put(const std::string& key, const std::string& value) {
-    std::string line = key + "=" + value + "\n";
+    std::string line = key + "=" + value;
+    std::replace(line.begin(), line.end(), '\n', '\x01');
+    line += '\n';
     (void)base::write_all(fd_, line);
   }
 
@@ -181,7 +184,9 @@ Report run_in_container(const std::function<void(Reporter&)>& body, Isolation is
   for (const auto& line : base::split(text, '\n')) {
     auto eq = line.find('=');
     if (eq != std::string::npos) {
-      report[line.substr(0, eq)] = line.substr(eq + 1);
+      std::string value = line.substr(eq + 1);
+      std::replace(value.begin(), value.end(), '\x01', '\n');
+      report[line.substr(0, eq)] = value;
     }
   }
   report["exit"] = std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
@@ -486,7 +491,7 @@ TEST_F(RootMountTest, MountErrorsNameTheMountAndErrno) {
   spec::Spec spec = base_spec();
   spec.mounts.push_back({"/bad", "no-such-fs", "nothing", {}});
   Report r = run_in_container([&](Reporter& rep) { set_up_rootfs(rep, spec); });
-  EXPECT_EQ(r["setup"], "mount `nothing` on `/bad` (mounts[7]): mount: No such device");
+  EXPECT_EQ(r["setup"], "mount `nothing` on `/bad` (mounts[7]): No such device");
 }
 
 TEST_F(RootMountTest, BoundDevIsLeftAlone) {
@@ -628,6 +633,43 @@ TEST_F(RootMountTest, PropagationAndRecursiveOptions) {
   EXPECT_EQ(r["vol_create"], "EROFS");
   // The tmpfs came after the rro bind: it is writable; rro covers what was bound.
   EXPECT_EQ(r["sub_create"], "ok");
+}
+
+TEST_F(RootMountTest, TmpfsCopyUpKeepsTheImageContent) {
+  ASSERT_EQ(::symlink("passwd", (rootfs_ + "/etc/link").c_str()), 0);
+  ASSERT_TRUE(base::mkdir_all(rootfs_ + "/etc/sub", 0750));
+  ASSERT_TRUE(base::write_file(rootfs_ + "/etc/sub/secret", "s3cret", O_CREAT));
+  ASSERT_EQ(::chmod((rootfs_ + "/etc/sub/secret").c_str(), 0600), 0);
+  ASSERT_EQ(::chown((rootfs_ + "/etc/sub/secret").c_str(), 1, 2), 0);
+  std::string passwd = base::read_file(rootfs_ + "/etc/passwd").value_or("?");
+  spec::Spec spec = base_spec();
+  spec.mounts.push_back({"/etc", "tmpfs", "tmpfs", {"tmpcopyup", "size=1m", "nosuid"}});
+  Report r = run_in_container([&](Reporter& rep) {
+    if (!set_up_rootfs(rep, spec)) {
+      return;
+    }
+    auto points = mount_points(mountinfo());
+    rep.put("etc_is_mount",
+            std::find(points.begin(), points.end(), "/etc") != points.end() ? "1" : "0");
+    rep.put("passwd", base::read_file("/etc/passwd").value_or("unreadable"));
+    rep.put("link", read_link("/etc/link"));
+    rep.put("secret", base::read_file("/etc/sub/secret").value_or("unreadable"));
+    struct stat st {};
+    ::stat("/etc/sub/secret", &st);
+    rep.put("secret_meta", fmt::format("{:o} {}:{}", st.st_mode & 07777, st.st_uid, st.st_gid));
+    ::stat("/etc/sub", &st);
+    rep.put("sub_mode", fmt::format("{:o}", st.st_mode & 07777));
+    rep.put("new_file", open_outcome("/etc/new", O_CREAT | O_WRONLY));
+  });
+  ASSERT_EQ(r["setup"], "ok");
+  EXPECT_EQ(r["etc_is_mount"], "1");
+  EXPECT_EQ(r["passwd"], passwd);
+  EXPECT_EQ(r["link"], "passwd");
+  EXPECT_EQ(r["secret"], "s3cret");
+  EXPECT_EQ(r["secret_meta"], "600 1:2");
+  EXPECT_EQ(r["sub_mode"], "750");
+  EXPECT_EQ(r["new_file"], "ok");
+  EXPECT_FALSE(base::path_exists(rootfs_ + "/etc/new")) << "written through to the image";
 }
 
 TEST_F(RootMountTest, SharedRootfsPropagationStillPivots) {

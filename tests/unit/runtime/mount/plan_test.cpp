@@ -219,9 +219,9 @@ TEST(PlanTest, OtherBadMounts) {
       {{"/x", "bind", "", {}},
        ErrorCode::InvalidArgument,
        "mounts[0].source: required for the bind mount on `/x`"},
-      {{"/x", "tmpfs", "tmpfs", {"mode=755", "tmpcopyup"}},
-       ErrorCode::NotImplemented,
-       "mounts[0].options[1] `tmpcopyup`: not implemented"},
+      {{"/x", "proc", "proc", {"nosuid", "tmpcopyup"}},
+       ErrorCode::InvalidArgument,
+       "mounts[0].options[1] `tmpcopyup`: only for tmpfs, not `proc`"},
       {{"/x", "bind", "/tmp", {"rbind", "idmap"}},
        ErrorCode::NotImplemented,
        "mounts[0].options[1] `idmap`: not implemented"},
@@ -232,6 +232,16 @@ TEST(PlanTest, OtherBadMounts) {
     EXPECT_EQ(r.error().code(), c.code) << c.message;
     EXPECT_EQ(r.error().to_string(), c.message);
   }
+}
+
+TEST(PlanTest, TmpCopyUp) {
+  auto ops = plan(spec_with({{"/etc", "tmpfs", "tmpfs", {"tmpcopyup", "mode=755"}}}));
+  ASSERT_TRUE(ops) << ops.error().to_string();
+  EXPECT_TRUE((*ops)[0].tmpcopyup);
+  EXPECT_EQ((*ops)[0].data, "mode=755");
+  ops = plan(spec_with({{"/etc", "tmpfs", "tmpfs", {"mode=755"}}}));
+  ASSERT_TRUE(ops);
+  EXPECT_FALSE((*ops)[0].tmpcopyup);
 }
 
 TEST(PlanTest, RecursiveOptionsBecomeMountAttrs) {
