@@ -109,8 +109,9 @@ class Manager {
   // Every process in the cgroup (v1: the union over all hierarchies), sorted.
   virtual base::Result<std::vector<pid_t>> pids() = 0;
   // SIGKILLs every process left in the cgroup (for delete --force) and waits (up to
-  // Options::timeout) until none is listed. Processes that are zombies of the caller must be
-  // reaped by the caller; the kernel drops them from cgroup.procs once they exit.
+  // Options::timeout) until none is listed. The caller need not reap first: the kernel drops
+  // a task from cgroup.procs when it exits, zombie or not. A frozen v1 cgroup is thawed (its
+  // tasks only die once they run). Unavailable when processes remain after the timeout.
   virtual base::Result<void> kill_all() = 0;
   // Removes the directories; a missing directory is fine (idempotent).
   virtual base::Result<void> destroy() = 0;
