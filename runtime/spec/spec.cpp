@@ -360,14 +360,11 @@ Result<User> read_user(const json& v, const std::string& path) {
     return invalid(key_path(path, "umask"), "umask `{:o}` (octal) is not a permission mask",
                    *u.umask);
   }
-  if (auto each_1 = each(v, "additionalGids", path,
-                         [&](const json& g, const std::string& p) -> Result<void> {
-                           u.additional_gids.push_back(MYDOCKER_TRY(as_int<uint32_t>(g, p)));
-                           return base::ok();
-                         });
-      !each_1) {
-    return std::move(each_1).error();
-  }
+  auto on_additional_gids = [&](const json& g, const std::string& p) -> Result<void> {
+    u.additional_gids.push_back(MYDOCKER_TRY(as_int<uint32_t>(g, p)));
+    return base::ok();
+  };
+  MYDOCKER_TRY(each(v, "additionalGids", path, on_additional_gids));
   return u;
 }
 
@@ -411,7 +408,7 @@ Result<Rlimit> read_rlimit(const json& v, const std::string& path) {
   return r;
 }
 
-// `prefix` is "process" inside config.json and "" for a bare process.json.
+// `path` is "process" inside config.json and "" for a bare process.json.
 Result<Process> read_process(const json& v, const std::string& path) {
   MYDOCKER_TRY(expect_object(v, path.empty() ? std::string("(top level)") : path));
   Process p;
@@ -441,19 +438,15 @@ Result<Process> read_process(const json& v, const std::string& path) {
     p.capabilities = MYDOCKER_TRY(read_capabilities(*c, key_path(path, "capabilities")));
   }
   std::set<int> seen_rlimits;
-  if (auto each_2 = each(v, "rlimits", path,
-                         [&](const json& r, const std::string& rp) -> Result<void> {
-                           Rlimit rl = MYDOCKER_TRY(read_rlimit(r, rp));
-                           if (!seen_rlimits.insert(rl.resource).second) {
-                             return Result<void>(
-                                 invalid(key_path(rp, "type"), "duplicate rlimit `{}`", rl.type));
-                           }
-                           p.rlimits.push_back(std::move(rl));
-                           return base::ok();
-                         });
-      !each_2) {
-    return std::move(each_2).error();
-  }
+  auto on_rlimits = [&](const json& r, const std::string& rp) -> Result<void> {
+    Rlimit rl = MYDOCKER_TRY(read_rlimit(r, rp));
+    if (!seen_rlimits.insert(rl.resource).second) {
+      return invalid(key_path(rp, "type"), "duplicate rlimit `{}`", rl.type);
+    }
+    p.rlimits.push_back(std::move(rl));
+    return base::ok();
+  };
+  MYDOCKER_TRY(each(v, "rlimits", path, on_rlimits));
   MYDOCKER_TRY(opt_bool(v, "noNewPrivileges", path, p.no_new_privileges));
   MYDOCKER_TRY(opt_int(v, "oomScoreAdj", path, p.oom_score_adj));
   if (p.oom_score_adj && (*p.oom_score_adj < -1000 || *p.oom_score_adj > 1000)) {
@@ -650,22 +643,19 @@ Result<BlockIo> read_block_io(const json& v, const std::string& path) {
   MYDOCKER_TRY(opt_int(v, "leafWeight", path, b.leaf_weight));
   MYDOCKER_TRY(check_weight(b.weight, key_path(path, "weight")));
   MYDOCKER_TRY(check_weight(b.leaf_weight, key_path(path, "leafWeight")));
-  if (auto each_3 = each(v, "weightDevice", path,
-                         [&](const json& w, const std::string& wp) -> Result<void> {
-                           MYDOCKER_TRY(expect_object(w, wp));
-                           WeightDevice d;
-                           d.major = MYDOCKER_TRY(req_int<int64_t>(w, "major", wp));
-                           d.minor = MYDOCKER_TRY(req_int<int64_t>(w, "minor", wp));
-                           MYDOCKER_TRY(opt_int(w, "weight", wp, d.weight));
-                           MYDOCKER_TRY(opt_int(w, "leafWeight", wp, d.leaf_weight));
-                           MYDOCKER_TRY(check_weight(d.weight, key_path(wp, "weight")));
-                           MYDOCKER_TRY(check_weight(d.leaf_weight, key_path(wp, "leafWeight")));
-                           b.weight_device.push_back(d);
-                           return base::ok();
-                         });
-      !each_3) {
-    return std::move(each_3).error();
-  }
+  auto on_weight_device = [&](const json& w, const std::string& wp) -> Result<void> {
+    MYDOCKER_TRY(expect_object(w, wp));
+    WeightDevice d;
+    d.major = MYDOCKER_TRY(req_int<int64_t>(w, "major", wp));
+    d.minor = MYDOCKER_TRY(req_int<int64_t>(w, "minor", wp));
+    MYDOCKER_TRY(opt_int(w, "weight", wp, d.weight));
+    MYDOCKER_TRY(opt_int(w, "leafWeight", wp, d.leaf_weight));
+    MYDOCKER_TRY(check_weight(d.weight, key_path(wp, "weight")));
+    MYDOCKER_TRY(check_weight(d.leaf_weight, key_path(wp, "leafWeight")));
+    b.weight_device.push_back(d);
+    return base::ok();
+  };
+  MYDOCKER_TRY(each(v, "weightDevice", path, on_weight_device));
   MYDOCKER_TRY(read_throttles(v, "throttleReadBpsDevice", path, b.throttle_read_bps_device));
   MYDOCKER_TRY(read_throttles(v, "throttleWriteBpsDevice", path, b.throttle_write_bps_device));
   MYDOCKER_TRY(read_throttles(v, "throttleReadIOPSDevice", path, b.throttle_read_iops_device));
@@ -676,14 +666,11 @@ Result<BlockIo> read_block_io(const json& v, const std::string& path) {
 Result<Resources> read_resources(const json& v, const std::string& path) {
   MYDOCKER_TRY(expect_object(v, path));
   Resources r;
-  if (auto each_4 = each(v, "devices", path,
-                         [&](const json& d, const std::string& dp) -> Result<void> {
-                           r.devices.push_back(MYDOCKER_TRY(read_device_rule(d, dp)));
-                           return base::ok();
-                         });
-      !each_4) {
-    return std::move(each_4).error();
-  }
+  auto on_devices = [&](const json& d, const std::string& dp) -> Result<void> {
+    r.devices.push_back(MYDOCKER_TRY(read_device_rule(d, dp)));
+    return base::ok();
+  };
+  MYDOCKER_TRY(each(v, "devices", path, on_devices));
   if (const json* m = field(v, "memory")) {
     r.memory = MYDOCKER_TRY(read_memory(*m, key_path(path, "memory")));
   }
@@ -740,110 +727,87 @@ Result<Seccomp> read_seccomp(const json& v, const std::string& path) {
                      s.flags[i]);
     }
   }
-  if (auto each_5 = each(
-          v, "syscalls", path,
-          [&](const json& sc, const std::string& sp) -> Result<void> {
-            MYDOCKER_TRY(expect_object(sc, sp));
-            SeccompSyscall call;
-            std::string np = key_path(sp, "names");
-            call.names = MYDOCKER_TRY(req_strings(sc, "names", sp));
-            if (call.names.empty()) {
-              return Result<void>(invalid(np, "must name at least one syscall, got `[]`"));
-            }
-            std::string ap = key_path(sp, "action");
-            call.action = MYDOCKER_TRY(req_string(sc, "action", sp));
-            if (!contains(kSeccompActions, call.action)) {
-              return Result<void>(invalid(ap, "unknown seccomp action `{}`", call.action));
-            }
-            MYDOCKER_TRY(opt_int(sc, "errnoRet", sp, call.errno_ret));
-            if (auto each_6 = each(
-                    sc, "args", sp,
-                    [&](const json& a, const std::string& argp) -> Result<void> {
-                      MYDOCKER_TRY(expect_object(a, argp));
-                      SeccompArg arg;
-                      arg.index = MYDOCKER_TRY(req_int<uint32_t>(a, "index", argp));
-                      // Syscalls have at most six arguments (seccomp_data.args[6]).
-                      if (arg.index > 5) {
-                        return Result<void>(invalid(key_path(argp, "index"),
-                                                    "must be in [0, 5], got `{}`", arg.index));
-                      }
-                      arg.value = MYDOCKER_TRY(req_int<uint64_t>(a, "value", argp));
-                      MYDOCKER_TRY(opt_int(a, "valueTwo", argp, arg.value_two));
-                      std::string op = key_path(argp, "op");
-                      arg.op = MYDOCKER_TRY(req_string(a, "op", argp));
-                      if (!contains(kSeccompOps, arg.op)) {
-                        return Result<void>(invalid(op, "unknown seccomp operator `{}`", arg.op));
-                      }
-                      call.args.push_back(std::move(arg));
-                      return base::ok();
-                    });
-                !each_6) {
-              return std::move(each_6).error();
-            }
-            s.syscalls.push_back(std::move(call));
-            return base::ok();
-          });
-      !each_5) {
-    return std::move(each_5).error();
-  }
+  auto on_syscalls = [&](const json& sc, const std::string& sp) -> Result<void> {
+    MYDOCKER_TRY(expect_object(sc, sp));
+    SeccompSyscall call;
+    std::string np = key_path(sp, "names");
+    call.names = MYDOCKER_TRY(req_strings(sc, "names", sp));
+    if (call.names.empty()) {
+      return invalid(np, "must name at least one syscall, got `[]`");
+    }
+    std::string ap = key_path(sp, "action");
+    call.action = MYDOCKER_TRY(req_string(sc, "action", sp));
+    if (!contains(kSeccompActions, call.action)) {
+      return invalid(ap, "unknown seccomp action `{}`", call.action);
+    }
+    MYDOCKER_TRY(opt_int(sc, "errnoRet", sp, call.errno_ret));
+    auto on_args = [&](const json& a, const std::string& argp) -> Result<void> {
+      MYDOCKER_TRY(expect_object(a, argp));
+      SeccompArg arg;
+      arg.index = MYDOCKER_TRY(req_int<uint32_t>(a, "index", argp));
+      // Syscalls have at most six arguments (seccomp_data.args[6]).
+      if (arg.index > 5) {
+        return invalid(key_path(argp, "index"), "must be in [0, 5], got `{}`", arg.index);
+      }
+      arg.value = MYDOCKER_TRY(req_int<uint64_t>(a, "value", argp));
+      MYDOCKER_TRY(opt_int(a, "valueTwo", argp, arg.value_two));
+      std::string op = key_path(argp, "op");
+      arg.op = MYDOCKER_TRY(req_string(a, "op", argp));
+      if (!contains(kSeccompOps, arg.op)) {
+        return invalid(op, "unknown seccomp operator `{}`", arg.op);
+      }
+      call.args.push_back(std::move(arg));
+      return base::ok();
+    };
+    MYDOCKER_TRY(each(sc, "args", sp, on_args));
+    s.syscalls.push_back(std::move(call));
+    return base::ok();
+  };
+  MYDOCKER_TRY(each(v, "syscalls", path, on_syscalls));
   return s;
 }
 
 Result<Linux> read_linux(const json& v, const std::string& path) {
   MYDOCKER_TRY(expect_object(v, path));
   Linux l;
-  if (auto each_7 =
-          each(v, "namespaces", path,
-               [&](const json& n, const std::string& np) -> Result<void> {
-                 MYDOCKER_TRY(expect_object(n, np));
-                 std::string tp = key_path(np, "type");
-                 std::string type = MYDOCKER_TRY(req_string(n, "type", np));
-                 auto it = std::find_if(kNamespaces.begin(), kNamespaces.end(),
-                                        [&](const NamespaceName& nn) { return nn.name == type; });
-                 if (it == kNamespaces.end()) {
-                   return Result<void>(invalid(tp, "unknown namespace type `{}`", type));
-                 }
-                 for (const Namespace& prev : l.namespaces) {
-                   if (prev.type == it->type) {
-                     return Result<void>(invalid(tp, "duplicate namespace `{}`", type));
-                   }
-                 }
-                 Namespace ns{it->type, {}};
-                 MYDOCKER_TRY(opt_string(n, "path", np, ns.path));
-                 if (!ns.path.empty() && !is_absolute(ns.path)) {
-                   return Result<void>(invalid(key_path(np, "path"),
-                                               "must be an absolute path, got `{}`", ns.path));
-                 }
-                 l.namespaces.push_back(std::move(ns));
-                 return base::ok();
-               });
-      !each_7) {
-    return std::move(each_7).error();
-  }
-  if (auto each_8 = each(v, "uidMappings", path,
-                         [&](const json& m, const std::string& mp) -> Result<void> {
-                           l.uid_mappings.push_back(MYDOCKER_TRY(read_id_mapping(m, mp)));
-                           return base::ok();
-                         });
-      !each_8) {
-    return std::move(each_8).error();
-  }
-  if (auto each_9 = each(v, "gidMappings", path,
-                         [&](const json& m, const std::string& mp) -> Result<void> {
-                           l.gid_mappings.push_back(MYDOCKER_TRY(read_id_mapping(m, mp)));
-                           return base::ok();
-                         });
-      !each_9) {
-    return std::move(each_9).error();
-  }
-  if (auto each_10 = each(v, "devices", path,
-                          [&](const json& d, const std::string& dp) -> Result<void> {
-                            l.devices.push_back(MYDOCKER_TRY(read_device(d, dp)));
-                            return base::ok();
-                          });
-      !each_10) {
-    return std::move(each_10).error();
-  }
+  auto on_namespaces = [&](const json& n, const std::string& np) -> Result<void> {
+    MYDOCKER_TRY(expect_object(n, np));
+    std::string tp = key_path(np, "type");
+    std::string type = MYDOCKER_TRY(req_string(n, "type", np));
+    auto it = std::find_if(kNamespaces.begin(), kNamespaces.end(),
+                           [&](const NamespaceName& nn) { return nn.name == type; });
+    if (it == kNamespaces.end()) {
+      return invalid(tp, "unknown namespace type `{}`", type);
+    }
+    for (const Namespace& prev : l.namespaces) {
+      if (prev.type == it->type) {
+        return invalid(tp, "duplicate namespace `{}`", type);
+      }
+    }
+    Namespace ns{it->type, {}};
+    MYDOCKER_TRY(opt_string(n, "path", np, ns.path));
+    if (!ns.path.empty() && !is_absolute(ns.path)) {
+      return invalid(key_path(np, "path"), "must be an absolute path, got `{}`", ns.path);
+    }
+    l.namespaces.push_back(std::move(ns));
+    return base::ok();
+  };
+  MYDOCKER_TRY(each(v, "namespaces", path, on_namespaces));
+  auto on_uid_mappings = [&](const json& m, const std::string& mp) -> Result<void> {
+    l.uid_mappings.push_back(MYDOCKER_TRY(read_id_mapping(m, mp)));
+    return base::ok();
+  };
+  MYDOCKER_TRY(each(v, "uidMappings", path, on_uid_mappings));
+  auto on_gid_mappings = [&](const json& m, const std::string& mp) -> Result<void> {
+    l.gid_mappings.push_back(MYDOCKER_TRY(read_id_mapping(m, mp)));
+    return base::ok();
+  };
+  MYDOCKER_TRY(each(v, "gidMappings", path, on_gid_mappings));
+  auto on_devices = [&](const json& d, const std::string& dp) -> Result<void> {
+    l.devices.push_back(MYDOCKER_TRY(read_device(d, dp)));
+    return base::ok();
+  };
+  MYDOCKER_TRY(each(v, "devices", path, on_devices));
   MYDOCKER_TRY(opt_string(v, "cgroupsPath", path, l.cgroups_path));
   if (const json* r = field(v, "resources")) {
     l.resources = MYDOCKER_TRY(read_resources(*r, key_path(path, "resources")));
@@ -873,14 +837,13 @@ Result<void> read_hooks(const json& v, std::string_view key, const std::string& 
     std::string pp = key_path(hp, "path");
     hook.path = MYDOCKER_TRY(req_string(h, "path", hp));
     if (!is_absolute(hook.path)) {
-      return Result<void>(invalid(pp, "must be an absolute path, got `{}`", hook.path));
+      return invalid(pp, "must be an absolute path, got `{}`", hook.path);
     }
     MYDOCKER_TRY(opt_strings(h, "args", hp, hook.args));
     MYDOCKER_TRY(opt_strings(h, "env", hp, hook.env));
     MYDOCKER_TRY(opt_int(h, "timeout", hp, hook.timeout));
     if (hook.timeout && *hook.timeout < 1) {
-      return Result<void>(
-          invalid(key_path(hp, "timeout"), "must be at least 1 second, got `{}`", *hook.timeout));
+      return invalid(key_path(hp, "timeout"), "must be at least 1 second, got `{}`", *hook.timeout);
     }
     out.push_back(std::move(hook));
     return base::ok();
@@ -929,14 +892,11 @@ Result<Spec> read_spec(const json& v) {
   MYDOCKER_TRY(opt_bool(*root, "readonly", "root", s.root.readonly));
   MYDOCKER_TRY(opt_string(v, "hostname", "", s.hostname));
   MYDOCKER_TRY(opt_string(v, "domainname", "", s.domainname));
-  if (auto each_11 = each(v, "mounts", "",
-                          [&](const json& m, const std::string& mp) -> Result<void> {
-                            s.mounts.push_back(MYDOCKER_TRY(read_mount(m, mp)));
-                            return base::ok();
-                          });
-      !each_11) {
-    return std::move(each_11).error();
-  }
+  auto on_mounts = [&](const json& m, const std::string& mp) -> Result<void> {
+    s.mounts.push_back(MYDOCKER_TRY(read_mount(m, mp)));
+    return base::ok();
+  };
+  MYDOCKER_TRY(each(v, "mounts", "", on_mounts));
   if (const json* l = field(v, "linux")) {
     s.linux = MYDOCKER_TRY(read_linux(*l, "linux"));
   }
