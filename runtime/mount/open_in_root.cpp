@@ -93,6 +93,9 @@ base::Result<base::Fd> walk(int root_fd, const std::string& path, int flags, boo
       if (n == 0) {
         return resolve_error(path, ENOENT);
       }
+      if (static_cast<size_t>(n) == sizeof target) {
+        return resolve_error(path, ENAMETOOLONG);
+      }
       std::string t(target, static_cast<size_t>(n));
       if (t[0] == '/') {
         stack.resize(1);

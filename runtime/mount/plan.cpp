@@ -295,6 +295,23 @@ base::Result<std::vector<MountOp>> plan(const spec::Spec& spec) {
                               spec.linux.readonly_paths[i]);
     }
   }
+  for (size_t i = 0; i < spec.linux.devices.size(); ++i) {
+    const spec::Device& d = spec.linux.devices[i];
+    auto path = normalize_in_root(d.path);
+    if (!path) {
+      return base::make_error(base::ErrorCode::InvalidArgument,
+                              "linux.devices[{}].path `{}`: escapes the root filesystem", i,
+                              d.path);
+    }
+    if (*path == "/") {
+      return base::make_error(base::ErrorCode::InvalidArgument,
+                              "linux.devices[{}].path `{}`: not a device path", i, d.path);
+    }
+    if (d.type != 'c' && d.type != 'u' && d.type != 'b' && d.type != 'p') {
+      return base::make_error(base::ErrorCode::InvalidArgument,
+                              "linux.devices[{}].type `{}`: must be c, u, b or p", i, d.type);
+    }
+  }
   std::vector<MountOp> ops;
   ops.reserve(spec.mounts.size());
   for (size_t i = 0; i < spec.mounts.size(); ++i) {

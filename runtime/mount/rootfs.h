@@ -17,6 +17,10 @@
 //   parent:  ops = plan(spec)                       (validation; nothing created)
 //   child:   unshare(CLONE_NEWNS) [+ user ns mapped, + joined/created cgroup ns]
 //            prepare_rootfs(spec, ops); pivot_into(spec.root.path); finalize_rootfs(spec)
+// Between pivot_into and finalize_rootfs is the place for what writes to the container's
+// /proc or root (sysctl, /dev/console): finalize makes /proc/sys and / read-only (runc's order).
+// The process must already be in its cgroups (and cgroup namespace) at prepare_rootfs: the
+// cgroup mount binds the process's own cgroup directories (or mounts the namespace's).
 // prepare_rootfs, pivot_into and finalize_rootfs run in the container's init between clone and
 // exec: they take no locks and do not log; everything they mount lives in the container's
 // private mount namespace and goes away with it. They change the process umask only
@@ -61,7 +65,7 @@ struct MountOp {
 };
 
 // Translates spec.mounts into ops (one per mount, same order) and validates
-// linux.rootfsPropagation, maskedPaths and readonlyPaths.
+// linux.rootfsPropagation, maskedPaths, readonlyPaths and the devices' paths and types.
 // InvalidArgument naming the field and value (`mounts[3].destination `../../etc`: escapes the
 // root filesystem`), NotFound for a missing bind source, NotImplemented for idmapped mounts.
 // Relative destinations are relative to / (as runc); relative bind sources are relative to the

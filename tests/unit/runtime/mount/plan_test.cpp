@@ -271,6 +271,25 @@ TEST(PlanTest, MaskedAndReadonlyPathsMustStayInside) {
   EXPECT_EQ(r.error().to_string(), "linux.readonlyPaths[1] `../x`: escapes the root filesystem");
 }
 
+TEST(PlanTest, DevicesAreValidated) {
+  spec::Spec s = spec_with({});
+  s.linux.devices = {{"/dev/fuse", 'c', 10, 229, {}, {}, {}}, {"dev/sda", 'b', 8, 0, {}, {}, {}}};
+  EXPECT_TRUE(plan(s));
+  s.linux.devices.push_back({"/dev/../../x", 'c', 1, 3, {}, {}, {}});
+  auto r = plan(s);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().to_string(),
+            "linux.devices[2].path `/dev/../../x`: escapes the root filesystem");
+  s.linux.devices.back() = {"/dev/..", 'c', 1, 3, {}, {}, {}};
+  r = plan(s);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().to_string(), "linux.devices[2].path `/dev/..`: not a device path");
+  s.linux.devices.back() = {"/dev/x", 'x', 1, 3, {}, {}, {}};
+  r = plan(s);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().to_string(), "linux.devices[2].type `x`: must be c, u, b or p");
+}
+
 TEST(PlanTest, RuncDefaultMountsPlan) {
   spec::Spec s = spec_with({
       {"/proc", "proc", "proc", {}},
