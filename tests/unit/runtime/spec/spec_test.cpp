@@ -410,6 +410,66 @@ TEST(SpecDefaultTest, ParsesWhatRuncSpecWrites) {
   EXPECT_TRUE(r->has_namespace(NamespaceType::Mount));
 }
 
+TEST(SpecDefaultTest, ParsesWhatRuncSpecRootlessWrites) {
+  MYDOCKER_REQUIRE(mydocker::testing::Need::Runc);
+  TempDir dir;
+  std::string cmd = "cd '" + dir.path() + "' && runc spec --rootless >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);  // NOLINT(concurrency-mt-unsafe): single-threaded test
+  auto text = base::read_file(dir.path() + "/config.json");
+  ASSERT_TRUE(text) << text.error().to_string();
+  auto r = parse(*text);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(r->has_namespace(NamespaceType::User));
+  EXPECT_EQ(r->linux.uid_mappings.size(), 1u);
+}
+
+// Every JSON pointer into `v` (objects and arrays included, the root excluded).
+void all_pointers(const json& v, const json::json_pointer& at,
+                  std::vector<json::json_pointer>& out) {
+  if (v.is_object()) {
+    for (const auto& [k, child] : v.items()) {
+      out.push_back(at / k);
+      all_pointers(child, at / k, out);
+    }
+  } else if (v.is_array()) {
+    for (size_t i = 0; i < v.size(); ++i) {
+      out.push_back(at / i);
+      all_pointers(v[i], at / i, out);
+    }
+  }
+}
+
+// Every node of base_config() replaced by every JSON type: parse must never throw or crash,
+// and a refusal is always one InvalidArgument line.
+TEST(SpecParseTest, AnyTypeInAnyFieldIsHandled) {
+  const json config = base_config();
+  std::vector<json::json_pointer> pointers;
+  all_pointers(config, json::json_pointer(), pointers);
+  ASSERT_GT(pointers.size(), 100u);
+  const json replacements[] = {nullptr,
+                               "x",
+                               -1,
+                               4294967296LL,
+                               1.5,
+                               true,
+                               json::array(),
+                               json::object(),
+                               json::array({json::object()})};
+  for (const auto& ptr : pointers) {
+    for (const json& repl : replacements) {
+      json c = config;
+      c[ptr] = repl;
+      std::string text = c.dump();
+      auto r = parse(text);
+      if (!r) {
+        EXPECT_EQ(r.error().code(), base::ErrorCode::InvalidArgument) << text;
+        EXPECT_EQ(r.error().to_string().find('\n'), std::string::npos);
+        EXPECT_EQ(r.error().to_string().rfind("config.json: ", 0), 0u);
+      }
+    }
+  }
+}
+
 TEST(SpecNamespaceTest, NamesAndFlags) {
   EXPECT_EQ(namespace_type_name(NamespaceType::Network), "network");
   EXPECT_EQ(namespace_type_name(NamespaceType::Mount), "mount");
