@@ -443,8 +443,8 @@ class Applier {
     auto [tparent, tname_view] = split_parent(*target);
     base::Result<base::Fd> tdir = open_dir_in_root(root_, std::string(tparent));
     if (!tdir) {
-      return base::make_error(ErrorCode::NotFound, "hard link target `{}` not found in the layer",
-                              link);
+      return base::make_error(ErrorCode::InvalidArgument,
+                              "hard link target `{}` not found in the layer", link);
     }
     std::string tname(tname_view);
     // flags 0: never follow a symlink target; the link names that inode, inside the root.
@@ -456,8 +456,8 @@ class Applier {
         }
       }
       if (errno == ENOENT) {
-        return base::make_error(ErrorCode::NotFound, "hard link target `{}` not found in the layer",
-                                link);
+        return base::make_error(ErrorCode::InvalidArgument,
+                                "hard link target `{}` not found in the layer", link);
       }
       return base::sys_error("hard link to `{}`", link);
     }

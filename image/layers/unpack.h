@@ -78,8 +78,7 @@ struct UnpackResult {
 // is Apply). Reads `src` to its end, so the digests cover the whole stream.
 // Errors (message names the entry or the problem):
 //   InvalidArgument: malformed/truncated tar, gzip or zstd stream; unrecognised format;
-//     refused entry (escape, bad hard link, unsupported type);
-//   NotFound: a hard-link target missing from the layer;
+//     refused entry (escape, hard link to a target missing from the layer, unsupported type);
 //   errno-derived codes for write failures (PermissionDenied, ...); errors of `src` as is.
 base::Result<UnpackResult> unpack(ByteSource& src, const base::Fd& root,
                                   const UnpackOptions& options);
