@@ -241,6 +241,14 @@ int64_t ImageConfig::created_unix() const {
 }
 
 std::optional<int64_t> parse_rfc3339(std::string_view t) {
+  auto ns = parse_rfc3339_ns(t);
+  if (!ns) {
+    return std::nullopt;
+  }
+  return ns->first;
+}
+
+std::optional<std::pair<int64_t, int32_t>> parse_rfc3339_ns(std::string_view t) {
   auto digits = [&](size_t pos, size_t n) -> std::optional<int64_t> {
     if (pos + n > t.size()) {
       return std::nullopt;
@@ -270,10 +278,14 @@ std::optional<int64_t> parse_rfc3339(std::string_view t) {
     return std::nullopt;
   }
   size_t pos = 19;
+  int32_t nanos = 0;
   if (pos < t.size() && t[pos] == '.') {
     ++pos;
     size_t start = pos;
+    int32_t scale = 100000000;
     while (pos < t.size() && t[pos] >= '0' && t[pos] <= '9') {
+      nanos += static_cast<int32_t>(t[pos] - '0') * scale;
+      scale /= 10;
       ++pos;
     }
     if (pos == start) {
@@ -301,7 +313,7 @@ std::optional<int64_t> parse_rfc3339(std::string_view t) {
     return std::nullopt;
   }
   int64_t days = days_from_civil(*y, static_cast<unsigned>(*mo), static_cast<unsigned>(*d));
-  return days * 86400 + *h * 3600 + *mi * 60 + *s - offset;
+  return std::pair<int64_t, int32_t>(days * 86400 + *h * 3600 + *mi * 60 + *s - offset, nanos);
 }
 
 std::string format_rfc3339_nano(int64_t seconds, int32_t nanos) {

@@ -100,6 +100,8 @@ struct ImageConfig {
 
 // RFC 3339 ("2026-11-29T17:11:48.138651832Z", offsets allowed) -> Unix seconds.
 std::optional<int64_t> parse_rfc3339(std::string_view text);
+// The same with the fraction kept: {seconds, nanoseconds} (for ordering by creation time).
+std::optional<std::pair<int64_t, int32_t>> parse_rfc3339_ns(std::string_view text);
 // Unix time (seconds + nanoseconds) -> "2026-11-29T17:11:48.138651832Z" like Go's
 // time.RFC3339Nano (trailing zeros of the fraction trimmed).
 std::string format_rfc3339_nano(int64_t seconds, int32_t nanos);

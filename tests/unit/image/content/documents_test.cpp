@@ -335,6 +335,11 @@ TEST(Rfc3339Test, ParseAndFormat) {
   EXPECT_EQ(format_rfc3339_nano(1795972308, 138651832), "2026-11-29T17:11:48.138651832Z");
   EXPECT_EQ(format_rfc3339_nano(1795972308, 500000000), "2026-11-29T17:11:48.5Z");
   EXPECT_EQ(format_rfc3339_nano(0, 0), "1970-01-01T00:00:00Z");
+  auto ns = parse_rfc3339_ns("2026-11-29T17:11:48.1386Z");
+  ASSERT_TRUE(ns);
+  EXPECT_EQ(ns->first, 1795972308);
+  EXPECT_EQ(ns->second, 138600000);
+  EXPECT_EQ(parse_rfc3339_ns("2026-11-29T17:11:48Z")->second, 0);
 }
 
 }  // namespace
