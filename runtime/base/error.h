@@ -145,24 +145,30 @@ inline Result<void> ok() {
 
 // MYDOCKER_TRY(expr): evaluates a Result; on error returns it from the enclosing function
 // (which must return a Result of any type), else yields the value. GNU statement expression:
-// g++ and clang both have it, and it keeps call sites one line.
-#define MYDOCKER_TRY(expr)                            \
-  ({                                                  \
-    auto&& mydocker_try_result_ = (expr);             \
-    if (!mydocker_try_result_.has_value()) {          \
-      return std::move(mydocker_try_result_).error(); \
-    }                                                 \
-    std::move(mydocker_try_result_).value();          \
+// g++ and clang both have it, and it keeps call sites one line. Each use gets its own local
+// name (__COUNTER__), so uses can nest without -Wshadow.
+#define MYDOCKER_CONCAT_INNER_(a, b) a##b
+#define MYDOCKER_CONCAT_(a, b) MYDOCKER_CONCAT_INNER_(a, b)
+#define MYDOCKER_TRY(expr) MYDOCKER_TRY_IMPL_(expr, MYDOCKER_CONCAT_(mydocker_try_, __COUNTER__))
+#define MYDOCKER_TRY_IMPL_(expr, var) \
+  ({                                  \
+    auto&& var = (expr);              \
+    if (!var.has_value()) {           \
+      return std::move(var).error();  \
+    }                                 \
+    std::move(var).value();           \
   })
 
 // MYDOCKER_TRY_CTX(expr, "context {}", args...): the same, wrapping the error with context.
-#define MYDOCKER_TRY_CTX(expr, ...)                                                  \
-  ({                                                                                 \
-    auto&& mydocker_try_result_ = (expr);                                            \
-    if (!mydocker_try_result_.has_value()) {                                         \
-      return std::move(mydocker_try_result_).error().wrap(fmt::format(__VA_ARGS__)); \
-    }                                                                                \
-    std::move(mydocker_try_result_).value();                                         \
+#define MYDOCKER_TRY_CTX(expr, ...) \
+  MYDOCKER_TRY_CTX_IMPL_(expr, MYDOCKER_CONCAT_(mydocker_try_, __COUNTER__), __VA_ARGS__)
+#define MYDOCKER_TRY_CTX_IMPL_(expr, var, ...)                      \
+  ({                                                                \
+    auto&& var = (expr);                                            \
+    if (!var.has_value()) {                                         \
+      return std::move(var).error().wrap(fmt::format(__VA_ARGS__)); \
+    }                                                               \
+    std::move(var).value();                                         \
   })
 
 // Invariants only (never what the environment can cause): aborts with a message, in release too.

@@ -52,6 +52,17 @@ TEST(ErrorTest, VoidResult) {
   EXPECT_TRUE(ok().has_value());
 }
 
+Result<int> nested(std::string_view a, std::string_view b) {
+  // Nested uses must not shadow each other (-Wshadow is an error here).
+  return MYDOCKER_TRY(parse_positive(a)) +
+         MYDOCKER_TRY(doubled(MYDOCKER_TRY(parse_positive(b)) > 0 ? b : a));
+}
+
+TEST(ErrorTest, TryNests) {
+  EXPECT_EQ(*nested("1", "2"), 5);
+  EXPECT_FALSE(nested("1", "x"));
+}
+
 TEST(StringsTest, SplitJoinTrimParse) {
   EXPECT_EQ(split("a,,b", ','), (std::vector<std::string>{"a", "", "b"}));
   EXPECT_EQ(join({"x", "y"}, ":"), "x:y");
