@@ -15,6 +15,7 @@
 #include <deque>
 
 #include "runtime/base/strings.h"
+#include "runtime/mount/resolve.h"
 #include "runtime/mount/rootfs.h"
 
 namespace mydocker::runtime::mount {
@@ -168,6 +169,55 @@ base::Result<base::Fd> open_in_root(int root_fd, const std::string& path, int fl
 base::Result<base::Fd> open_in_root_fallback_for_test(int root_fd, const std::string& path,
                                                       int flags, bool create_dirs) {
   return walk(root_fd, path, flags, create_dirs);
+}
+
+base::Result<std::optional<std::string>> find_escaping_symlink(int root_fd,
+                                                               const std::string& path) {
+  // Diagnosis only (nothing is opened for use): a walk over names is enough.
+  std::vector<std::string> resolved;
+  std::deque<std::string> todo;
+  push_components(todo, path);
+  std::string last_symlink;
+  int symlinks = 0;
+  while (!todo.empty()) {
+    std::string name = std::move(todo.front());
+    todo.pop_front();
+    if (name == "..") {
+      if (resolved.empty()) {
+        return std::optional<std::string>(last_symlink);
+      }
+      resolved.pop_back();
+      continue;
+    }
+    resolved.push_back(name);
+    std::string rel = base::join(resolved, "/");
+    struct stat st {};
+    if (::fstatat(root_fd, rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) {
+        return std::optional<std::string>();
+      }
+      return resolve_error(path, errno);
+    }
+    if (!S_ISLNK(st.st_mode)) {
+      continue;
+    }
+    if (++symlinks > kMaxSymlinks) {
+      return resolve_error(path, ELOOP);
+    }
+    char target[PATH_MAX];
+    ssize_t n = ::readlinkat(root_fd, rel.c_str(), target, sizeof target);
+    if (n <= 0 || static_cast<size_t>(n) == sizeof target) {
+      return resolve_error(path, n < 0 ? errno : ENAMETOOLONG);
+    }
+    std::string t(target, static_cast<size_t>(n));
+    last_symlink = fmt::format("`/{}` -> `{}`", rel, t);
+    resolved.pop_back();
+    if (t[0] == '/') {
+      resolved.clear();
+    }
+    push_components(todo, t);
+  }
+  return std::optional<std::string>();
 }
 
 void force_open_in_root_fallback_for_test(bool force) {

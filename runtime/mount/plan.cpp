@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // spec.mounts -> MountOps: option names to MS_* flags, propagation and fs data, validated
 // before anything is created.
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <string_view>
 
 #include "runtime/base/strings.h"
+#include "runtime/mount/resolve.h"
 #include "runtime/mount/rootfs.h"
 
 namespace mydocker::runtime::mount {
@@ -132,7 +134,7 @@ base::Result<std::string> absolute_source(const std::string& source) {
   return base + source;
 }
 
-base::Result<MountOp> plan_one(const spec::Mount& m, size_t i) {
+base::Result<MountOp> plan_one(const spec::Mount& m, size_t i, int root_fd) {
   MountOp op;
   op.index = i;
   if (m.destination.empty()) {
@@ -151,6 +153,19 @@ base::Result<MountOp> plan_one(const spec::Mount& m, size_t i) {
                             m.destination);
   }
   op.destination = *dest;
+  if (root_fd >= 0) {
+    auto escape = find_escaping_symlink(root_fd, op.destination);
+    if (!escape) {
+      return base::Error(base::ErrorCode::InvalidArgument,
+                         fmt::format("mounts[{}].destination `{}`", i, m.destination),
+                         escape.error().sys_errno());
+    }
+    if (*escape) {
+      return base::make_error(base::ErrorCode::InvalidArgument,
+                              "mounts[{}].destination `{}`: symlink {} escapes the root filesystem",
+                              i, m.destination, **escape);
+    }
+  }
 
   bool bind = m.type == "bind" || m.type == "none" || has_option(m.options, "bind") ||
               has_option(m.options, "rbind");
@@ -312,10 +327,19 @@ base::Result<std::vector<MountOp>> plan(const spec::Spec& spec) {
                               "linux.devices[{}].type `{}`: must be c, u, b or p", i, d.type);
     }
   }
+  // Without a rootfs to look at (it is load_bundle's job to insist on one) only the lexical
+  // checks apply; prepare_rootfs confines the mounts either way.
+  base::Fd root;
+  if (!spec.root.path.empty()) {
+    auto fd = base::Fd::open(spec.root.path, O_PATH | O_DIRECTORY);
+    if (fd) {
+      root = std::move(*fd);
+    }
+  }
   std::vector<MountOp> ops;
   ops.reserve(spec.mounts.size());
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
-    ops.push_back(MYDOCKER_TRY(plan_one(spec.mounts[i], i)));
+    ops.push_back(MYDOCKER_TRY(plan_one(spec.mounts[i], i, root.get())));
   }
   return ops;
 }

@@ -193,9 +193,11 @@ Report run_in_container(const std::function<void(Reporter&)>& body, Isolation is
   return report;
 }
 
-// prepare + pivot + finalize, reporting "setup=ok" or the error; false on error.
-bool set_up_rootfs(Reporter& rep, const spec::Spec& spec) {
-  auto ops = plan(spec);
+// prepare + pivot + finalize, reporting "setup=ok" or the error; false on error. `planned`:
+// ops planned earlier (else plan(spec) now).
+bool set_up_rootfs(Reporter& rep, const spec::Spec& spec,
+                   const std::vector<MountOp>* planned = nullptr) {
+  auto ops = planned != nullptr ? base::Result<std::vector<MountOp>>(*planned) : plan(spec);
   if (!ops) {
     rep.put("setup", "plan: " + ops.error().to_string());
     return false;
@@ -446,8 +448,22 @@ TEST_P(RootMountSymlinkTest, ImageSymlinksCannotRedirectMounts) {
   ASSERT_TRUE(base::write_file(host_file, "overmounted", O_CREAT));
   spec.mounts.push_back({"/evil-file", "bind", host_file, {"bind", "ro"}});
 
+  // plan() refuses the climbing symlink outright...
+  auto refused = plan(spec);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().to_string(),
+            fmt::format("mounts[8].destination `/evil2/{}-bind/deeper`: symlink `/evil2` -> "
+                        "`../../../../../../../etc` escapes the root filesystem",
+                        name));
+  // ...and if the image only gets it after plan() (a shared volume, a race), prepare_rootfs
+  // still keeps the mount inside.
+  ASSERT_EQ(::rename((rootfs_ + "/evil2").c_str(), (rootfs_ + "/evil2-later").c_str()), 0);
+  auto ops = plan(spec);
+  ASSERT_TRUE(ops) << ops.error().to_string();
+  ASSERT_EQ(::rename((rootfs_ + "/evil2-later").c_str(), (rootfs_ + "/evil2").c_str()), 0);
+
   Report r = run_in_container([&](Reporter& rep) {
-    if (!set_up_rootfs(rep, spec)) {
+    if (!set_up_rootfs(rep, spec, &*ops)) {
       return;
     }
     auto points = mount_points(mountinfo());
@@ -478,10 +494,17 @@ INSTANTIATE_TEST_SUITE_P(Resolvers, RootMountSymlinkTest, ::testing::Values(fals
                          [](const auto& p) { return p.param ? "fallback" : "openat2"; });
 
 TEST_F(RootMountTest, SymlinkLoopFailsNamingTheMount) {
-  ASSERT_EQ(::symlink("loop", (rootfs_ + "/loop").c_str()), 0);
   spec::Spec spec = base_spec();
   spec.mounts.push_back({"/loop/x", "tmpfs", "tmpfs", {}});
-  Report r = run_in_container([&](Reporter& rep) { set_up_rootfs(rep, spec); });
+  auto ops = plan(spec);  // before the loop exists: prepare_rootfs meets it
+  ASSERT_TRUE(ops) << ops.error().to_string();
+  ASSERT_EQ(::symlink("loop", (rootfs_ + "/loop").c_str()), 0);
+  auto refused = plan(spec);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().to_string(),
+            "mounts[7].destination `/loop/x`: Too many levels of symbolic links");
+
+  Report r = run_in_container([&](Reporter& rep) { set_up_rootfs(rep, spec, &*ops); });
   EXPECT_EQ(r["setup"],
             "mount `tmpfs` on `/loop/x` (mounts[7]): resolve `/loop/x` inside the root: Too many "
             "levels of symbolic links");

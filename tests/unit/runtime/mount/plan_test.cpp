@@ -271,6 +271,56 @@ TEST(PlanTest, MaskedAndReadonlyPathsMustStayInside) {
   EXPECT_EQ(r.error().to_string(), "linux.readonlyPaths[1] `../x`: escapes the root filesystem");
 }
 
+// With the rootfs at hand, plan() follows the destination's symlinks: absolute ones are the
+// image's business (resolved inside), relative ones that climb above the root are refused.
+TEST(PlanTest, SymlinksClimbingOutOfTheRootfsAreRefused) {
+  testing::TempDir tmp;
+  std::string root = tmp.path();
+  ASSERT_EQ(::mkdir((root + "/a").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((root + "/a/b").c_str(), 0755), 0);
+  ASSERT_EQ(::symlink("/etc", (root + "/abs").c_str()), 0);
+  ASSERT_EQ(::symlink("../../x", (root + "/a/b/inside").c_str()), 0);
+  ASSERT_EQ(::symlink("../../x", (root + "/a/out").c_str()), 0);
+  ASSERT_EQ(::symlink("/a/out", (root + "/via").c_str()), 0);
+  ASSERT_EQ(::symlink("../../../../etc", (root + "/evil").c_str()), 0);
+  ASSERT_EQ(::symlink("loop", (root + "/loop").c_str()), 0);
+
+  struct Case {
+    std::string dest;
+    std::string error;  // empty: accepted
+  };
+  const std::vector<Case> cases = {
+      {"/abs/x", ""},
+      {"/a/b/inside/y", ""},
+      {"/missing/dir/x", ""},
+      {"/evil/x",
+       "mounts[0].destination `/evil/x`: symlink `/evil` -> `../../../../etc` escapes the root "
+       "filesystem"},
+      {"evil",
+       "mounts[0].destination `evil`: symlink `/evil` -> `../../../../etc` escapes the "
+       "root filesystem"},
+      {"/a/out/x",
+       "mounts[0].destination `/a/out/x`: symlink `/a/out` -> `../../x` escapes the root "
+       "filesystem"},
+      {"/via/x",
+       "mounts[0].destination `/via/x`: symlink `/a/out` -> `../../x` escapes the root "
+       "filesystem"},
+      {"/loop/x", "mounts[0].destination `/loop/x`: Too many levels of symbolic links"},
+  };
+  for (const auto& c : cases) {
+    spec::Spec s = spec_with({{c.dest, "tmpfs", "tmpfs", {}}});
+    s.root.path = root;
+    auto r = plan(s);
+    if (c.error.empty()) {
+      EXPECT_TRUE(r) << c.dest << ": " << r.error().to_string();
+    } else {
+      ASSERT_FALSE(r) << c.dest;
+      EXPECT_EQ(r.error().code(), ErrorCode::InvalidArgument) << c.dest;
+      EXPECT_EQ(r.error().to_string(), c.error);
+    }
+  }
+}
+
 TEST(PlanTest, DevicesAreValidated) {
   spec::Spec s = spec_with({});
   s.linux.devices = {{"/dev/fuse", 'c', 10, 229, {}, {}, {}}, {"dev/sda", 'b', 8, 0, {}, {}, {}}};
