@@ -89,8 +89,8 @@ class Manager {
   // Makes the cgroup (all hierarchies) and applies the resources. An existing directory is
   // joined, not an error (and not removed on rollback). Values the kernel refuses fail with
   // InvalidArgument naming the file and value (`cgroup `memory.limit_in_bytes` = `12`:
-  // Invalid argument`); a controller the spec needs but the host lacks is FailedPrecondition;
-  // v2 device rules other than deny-all + allows are NotImplemented (no eBPF program yet).
+  // Invalid argument`); a controller the spec needs but the host lacks is FailedPrecondition.
+  // v2 device rules become a BPF program attached to the cgroup (devices_bpf.h).
   // On any failure the directories create() made are removed again.
   virtual base::Result<void> create(const spec::Resources& resources) = 0;
   // Moves the process (all its threads) into the cgroup. NotFound when it has gone.

@@ -10,6 +10,7 @@
 #include "runtime/base/scope_exit.h"
 #include "runtime/base/strings.h"
 #include "runtime/cgroups/backends.h"
+#include "runtime/cgroups/devices_bpf.h"
 #include "runtime/cgroups/fs.h"
 #include "runtime/cgroups/plan.h"
 #include "runtime/cgroups/stats.h"
@@ -41,6 +42,7 @@ class V2Manager final : public Manager {
   base::Result<void> create(const spec::Resources& resources) override {
     // Refuse what cannot be applied before anything exists.
     std::vector<FileWrite> plan = MYDOCKER_TRY(v2::writes(resources));
+    auto program = MYDOCKER_TRY(device_program(resources));
     std::vector<std::string> made;
     base::ScopeExit rollback([&] { fs::remove_made(made, options_); });
     std::string parent = mount_;
@@ -50,6 +52,7 @@ class V2Manager final : public Manager {
       parent += "/" + part;
     }
     MYDOCKER_TRY(apply(plan));
+    MYDOCKER_TRY(attach(program));
     rollback.dismiss();
     return base::ok();
   }
@@ -62,7 +65,9 @@ class V2Manager final : public Manager {
 
   base::Result<void> update(const spec::Resources& resources) override {
     std::vector<FileWrite> plan = MYDOCKER_TRY(v2::writes(resources));
-    return apply(plan);
+    auto program = MYDOCKER_TRY(device_program(resources));
+    MYDOCKER_TRY(apply(plan));
+    return attach(program);
   }
 
   base::Result<void> freeze() override {
@@ -146,6 +151,24 @@ class V2Manager final : public Manager {
       MYDOCKER_TRY(fs::write(dir_, w.file, w.value));
     }
     return base::ok();
+  }
+
+  // No rules, no program: the cgroup then restricts no device (as v1 without rules).
+  static base::Result<std::optional<std::vector<bpf_insn>>> device_program(
+      const spec::Resources& resources) {
+    if (resources.devices.empty()) {
+      return std::optional<std::vector<bpf_insn>>();
+    }
+    return std::optional<std::vector<bpf_insn>>(
+        MYDOCKER_TRY(bpf::device_program(resources.devices)));
+  }
+
+  base::Result<void> attach(const std::optional<std::vector<bpf_insn>>& program) {
+    if (!program) {
+      return base::ok();
+    }
+    base::Fd prog = MYDOCKER_TRY(bpf::load_device_program(*program));
+    return bpf::attach_device_program(dir_, prog);
   }
 
   base::Result<void> set_frozen(bool frozen) {

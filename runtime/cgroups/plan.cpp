@@ -235,35 +235,8 @@ base::Result<std::vector<FileWrite>> writes(const spec::Resources& r, const Feat
 
 namespace v2 {
 
-bool device_rules_supported(const std::vector<spec::DeviceRule>& rules) {
-  if (rules.empty()) {
-    return true;
-  }
-  auto is_all = [](const spec::DeviceRule& d) {
-    return d.type == "a" && !(d.major && *d.major >= 0) && !(d.minor && *d.minor >= 0) &&
-           d.access.find_first_not_of("rwm") == std::string::npos && d.access.size() == 3;
-  };
-  if (rules.size() == 1 && rules[0].allow && is_all(rules[0])) {
-    return true;
-  }
-  if (rules[0].allow || !is_all(rules[0])) {
-    return false;
-  }
-  for (size_t i = 1; i < rules.size(); ++i) {
-    if (!rules[i].allow) {
-      return false;
-    }
-  }
-  return true;
-}
-
 base::Result<std::vector<FileWrite>> writes(const spec::Resources& r) {
   std::vector<FileWrite> out;
-  if (!device_rules_supported(r.devices)) {
-    return base::make_error(ErrorCode::NotImplemented,
-                            "linux.resources.devices: cgroup v2 device rules other than "
-                            "deny-all followed by allows need an eBPF program (not supported)");
-  }
   for (size_t i = 0; i < r.devices.size(); ++i) {
     MYDOCKER_TRY(device_rule_line(r.devices[i], i));
   }

@@ -46,16 +46,10 @@ base::Result<std::vector<FileWrite>> writes(const spec::Resources& resources,
 
 namespace v2 {
 
-// InvalidArgument as v1 (a swap limit without a memory limit, a bad unified key);
-// NotImplemented for device rules beyond deny-all + allows and for realtime cpu settings.
+// InvalidArgument as v1 (a swap limit without a memory limit, a bad unified key, a bad
+// device rule); NotImplemented for realtime cpu settings. Device rules produce no file
+// write: v2 enforces them with a BPF program (devices_bpf.h) the manager attaches.
 base::Result<std::vector<FileWrite>> writes(const spec::Resources& resources);
-
-// The device rules v2 accepts without an eBPF program: none, allow-all, or a leading deny-all
-// followed by allows (Docker's default). The allow-list is then not enforced by the cgroup:
-// the container sees only the device nodes the runtime creates, and without CAP_MKNOD it
-// cannot make others.
-// TODO(cgroups): attach a BPF_CGROUP_DEVICE program to enforce the list (#2).
-bool device_rules_supported(const std::vector<spec::DeviceRule>& rules);
 
 }  // namespace v2
 

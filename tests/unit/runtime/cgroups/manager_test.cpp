@@ -397,18 +397,29 @@ TEST_F(V2ManagerTest, ControllersEnabledInEveryParent) {
   EXPECT_EQ(get(fake_.path("", "mydocker/ctr", "cgroup.subtree_control")), "");
 }
 
-TEST_F(V2ManagerTest, UnsupportedDeviceRulesCreateNothing) {
+TEST_F(V2ManagerTest, BadDeviceRuleCreatesNothing) {
   auto m = make();
   spec::Resources r;
   spec::DeviceRule d;
-  d.allow = false;
-  d.type = "c";
-  d.major = 1;
-  d.minor = 3;
+  d.type = "q";
   r.devices.push_back(d);
   auto res = m->create(r);
   ASSERT_FALSE(res);
-  EXPECT_EQ(res.error().code(), ErrorCode::NotImplemented);
+  EXPECT_EQ(res.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_FALSE(is_dir(fake_.path("", "mydocker", "")));
+}
+
+TEST_F(V2ManagerTest, DeviceProgramThatCannotAttachRollsBack) {
+  // A plain directory is no cgroup2 directory: loading (unprivileged) or attaching (root)
+  // fails, after the directories and files were made. All of it must go again.
+  auto m = make();
+  spec::Resources r = some_limits();
+  spec::DeviceRule deny_all;
+  r.devices.push_back(deny_all);
+  auto res = m->create(r);
+  ASSERT_FALSE(res);
+  EXPECT_NE(res.error().message().find("device program"), std::string::npos)
+      << res.error().to_string();
   EXPECT_FALSE(is_dir(fake_.path("", "mydocker", "")));
 }
 
