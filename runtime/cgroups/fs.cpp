@@ -145,10 +145,8 @@ base::Result<void> remove_dir(const std::string& dir, const Options& options) {
   bool done = MYDOCKER_TRY(poll_until(options.timeout, step));
   if (!done) {
     base::Error e = last ? *last : base::make_error(ErrorCode::Conflict, "remove cgroup `{}`", dir);
-    return base::Error(
-        ErrorCode::Conflict,
-        fmt::format("{} (processes remain after {} ms)", e.message(), options.timeout.count()),
-        e.sys_errno());
+    return base::Error(ErrorCode::Conflict, fmt::format("{} (processes remain)", e.message()),
+                       e.sys_errno());
   }
   return base::ok();
 }

@@ -153,9 +153,16 @@ class V1Manager final : public Manager {
   }
 
   base::Result<void> destroy() override {
+    // One deadline for all hierarchies: a process that lingers keeps every dir busy, and
+    // waiting for it once is enough.
+    auto deadline = std::chrono::steady_clock::now() + options_.timeout;
     std::optional<base::Error> first;
     for (const std::string& dir : dirs()) {
-      if (auto r = fs::remove_dir(dir, options_); !r && !first) {
+      Options o = options_;
+      o.timeout = std::max(std::chrono::milliseconds(0),
+                           std::chrono::duration_cast<std::chrono::milliseconds>(
+                               deadline - std::chrono::steady_clock::now()));
+      if (auto r = fs::remove_dir(dir, o); !r && !first) {
         first = std::move(r).error();
       }
     }

@@ -73,6 +73,11 @@ struct V1Host {
   static constexpr const char* kShares512 = "512";
   static constexpr const char* kQuotaFile = "cpu.cfs_quota_us";
   static constexpr const char* kQuota = "50000";
+  static constexpr const char* kSwapFile = "memory.memsw.limit_in_bytes";
+  static std::string swap_value(int64_t limit, int64_t swap) {
+    (void)limit;
+    return std::to_string(swap);  // v1 counts memory plus swap, as the spec does
+  }
 };
 
 struct V2Host {
@@ -106,6 +111,10 @@ struct V2Host {
   static constexpr const char* kShares512 = "20";
   static constexpr const char* kQuotaFile = "cpu.max";
   static constexpr const char* kQuota = "50000 100000";
+  static constexpr const char* kSwapFile = "memory.swap.max";
+  static std::string swap_value(int64_t limit, int64_t swap) {
+    return std::to_string(swap - limit);
+  }
 };
 
 // A forked child that waits for a go byte (so it joins the cgroup before it works), then
@@ -276,6 +285,75 @@ TYPED_TEST(RootCgroupTest, CreateWritesLimitsTheKernelReadsBack) {
   ASSERT_TRUE(s) << s.error().to_string();
   EXPECT_EQ(s->memory_limit, uint64_t{64} << 20);
   EXPECT_EQ(s->pids_limit, 20u);
+}
+
+TYPED_TEST(RootCgroupTest, UpdateRaisesAndLowersMemoryWithSwap) {
+  // The kernel keeps memory+swap >= memory at every write: raising both must write memsw
+  // first, lowering last. A wrong order fails here with EINVAL.
+  Manager& m = this->make();
+  auto mem = [](int64_t limit, int64_t swap) {
+    spec::Resources r;
+    r.memory = spec::Memory{};
+    r.memory->limit = limit;
+    r.memory->swap = swap;
+    return r;
+  };
+  spec::Resources plain;
+  plain.memory = spec::Memory{};
+  plain.memory->limit = 64 << 20;
+  ASSERT_TRUE(m.create(plain));
+  if (!base::path_exists(this->file("memory", TypeParam::kSwapFile))) {
+    GTEST_SKIP() << "the kernel does not account swap (no " << TypeParam::kSwapFile << ")";
+  }
+  for (auto [limit, swap] : std::vector<std::pair<int64_t, int64_t>>{
+           {64 << 20, 128 << 20}, {256 << 20, 512 << 20}, {32 << 20, 64 << 20}}) {
+    auto r = m.update(mem(limit, swap));
+    ASSERT_TRUE(r) << limit << "/" << swap << ": " << r.error().to_string();
+    EXPECT_EQ(read_trimmed(this->file("memory", TypeParam::kMemoryLimit)), std::to_string(limit));
+    EXPECT_EQ(read_trimmed(this->file("memory", TypeParam::kSwapFile)),
+              TypeParam::swap_value(limit, swap));
+  }
+}
+
+TYPED_TEST(RootCgroupTest, StatsFollowAChildsUsage) {
+  Manager& m = this->make();
+  ASSERT_TRUE(m.create({}));
+  auto ready = base::make_pipe();
+  ASSERT_TRUE(ready);
+  int ready_fd = ready->write.get();
+  Child c = this->spawn([ready_fd] {
+    constexpr size_t kSize = 16 << 20;
+    void* p = ::mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      return 2;
+    }
+    std::memset(p, 0x5a, kSize);
+    // Burn some CPU: cpuacct.stat counts whole ticks.
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    volatile uint64_t spin = 0;
+    while (std::chrono::steady_clock::now() < until) {
+      spin = spin + 1;
+    }
+    if (::write(ready_fd, "r", 1) != 1) {
+      return 3;
+    }
+    ::pause();
+    return 0;
+  });
+  ready->write.reset();
+  ASSERT_TRUE(m.add_process(c.pid));
+  this->go(c);
+  char byte;
+  ASSERT_EQ(::read(ready->read.get(), &byte, 1), 1);
+  auto s = m.stats();
+  ASSERT_TRUE(s) << s.error().to_string();
+  EXPECT_GE(s->memory_usage, uint64_t{16} << 20);
+  EXPECT_GE(s->memory_max_usage, s->memory_usage);
+  EXPECT_GE(s->cpu_usage_ns, uint64_t{100} * 1000 * 1000);
+  EXPECT_GT(s->cpu_user_ns + s->cpu_system_ns, 0u);
+  EXPECT_EQ(s->pids_current, 1u);
+  EXPECT_EQ(s->memory_limit, 0u);
+  EXPECT_EQ(s->oom_events, 0u);
 }
 
 TYPED_TEST(RootCgroupTest, DeviceRulesDecideWhatAMemberOpens) {
