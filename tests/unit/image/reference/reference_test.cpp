@@ -261,5 +261,40 @@ TEST(ReferenceTest, FamiliarMatchTriesStringThenName) {
   EXPECT_TRUE(*familiar_match("*/*/app:v?", *reg));
 }
 
+// Deterministic random strings over the grammar's alphabet: whatever parses must print back to
+// itself, in both the normalised and the familiar form; nothing may crash.
+TEST(ReferenceTest, RandomInputsRoundTrip) {
+  const std::string alphabet = "abAZ09._-:/@[]";
+  uint32_t state = 12345;
+  auto next = [&] {
+    state = state * 1103515245u + 12345u;
+    return (state >> 16) & 0x7fff;
+  };
+  int parsed = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string s;
+    size_t len = next() % 24;
+    for (size_t j = 0; j < len; ++j) {
+      s += alphabet[next() % alphabet.size()];
+    }
+    if (next() % 4 == 0) {
+      s += "@" + kDigest;
+    }
+    auto r = Reference::parse(s);
+    if (!r) {
+      EXPECT_EQ(r.error().code(), base::ErrorCode::InvalidArgument) << s;
+      continue;
+    }
+    ++parsed;
+    auto again = Reference::parse(r->str());
+    ASSERT_TRUE(again) << s << " -> " << r->str();
+    EXPECT_EQ(*again, *r) << s;
+    auto fam = Reference::parse(r->familiar());
+    ASSERT_TRUE(fam) << s << " -> " << r->familiar();
+    EXPECT_EQ(fam->str(), r->str()) << s;
+  }
+  EXPECT_GT(parsed, 100);
+}
+
 }  // namespace
 }  // namespace mydocker::image::reference
