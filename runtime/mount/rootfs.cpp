@@ -83,26 +83,64 @@ base::Result<void> remount_bind(const std::string& path, unsigned long flags) {
   return base::ok();
 }
 
+// "/a/b/../c" -> "/a/c" with ".." stopping at the root (as the kernel does for "/..").
+std::string clamp_in_root(const std::string& path) {
+  std::vector<std::string> parts;
+  for (auto& c : base::split(path, '/')) {
+    if (c.empty() || c == ".") {
+      continue;
+    }
+    if (c == "..") {
+      if (!parts.empty()) {
+        parts.pop_back();
+      }
+      continue;
+    }
+    parts.push_back(std::move(c));
+  }
+  return "/" + base::join(parts, "/");
+}
+
 // A mountpoint for `op` inside the rootfs: a directory, or an empty file when a non-directory
 // is bind-mounted. Returns an O_PATH fd of the resolved target.
 base::Result<base::Fd> make_mountpoint(int root, const std::string& dest, bool dir) {
   if (dir) {
     return open_in_root(root, dest, O_PATH, true);
   }
-  auto slash = dest.rfind('/');
-  std::string parent_path = dest.substr(0, slash == 0 ? 1 : slash);
-  std::string name = dest.substr(slash + 1);
-  base::Fd parent = MYDOCKER_TRY(open_in_root(root, parent_path, O_PATH | O_DIRECTORY, true));
-  int fd = ::openat(parent.get(), name.c_str(),
-                    O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd >= 0) {
-    ::close(fd);
-  } else if (errno != EEXIST) {
-    return base::sys_error("create `{}` inside the root", dest);
+  // A dangling symlink at the destination (/etc/resolv.conf -> ../run/resolv.conf) gets its
+  // target created, inside the root, as runc does; each step is resolved in the root again.
+  std::string path = dest;
+  for (int hops = 0; hops <= 40; ++hops) {
+    auto slash = path.rfind('/');
+    std::string parent_path = path.substr(0, slash == 0 ? 1 : slash);
+    std::string name = path.substr(slash + 1);
+    if (name.empty()) {
+      break;
+    }
+    base::Fd parent = MYDOCKER_TRY(open_in_root(root, parent_path, O_PATH | O_DIRECTORY, true));
+    int fd = ::openat(parent.get(), name.c_str(),
+                      O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      ::close(fd);
+      return open_in_root(root, path, O_PATH);
+    }
+    if (errno != EEXIST) {
+      return base::sys_error("create `{}` inside the root", path);
+    }
+    char target[PATH_MAX];
+    ssize_t n = ::readlinkat(parent.get(), name.c_str(), target, sizeof target);
+    if (n <= 0 || static_cast<size_t>(n) == sizeof target) {
+      // Not a symlink (EINVAL): an existing file or directory, resolved as it is.
+      return open_in_root(root, path, O_PATH);
+    }
+    std::string t(target, static_cast<size_t>(n));
+    auto existing = open_in_root(root, path, O_PATH);
+    if (existing || existing.error().sys_errno() != ENOENT) {
+      return existing;
+    }
+    path = clamp_in_root(t[0] == '/' ? t : parent_path + "/" + t);
   }
-  // Whatever exists there now (our file, or a symlink the image put there) is resolved
-  // inside the root.
-  return open_in_root(root, dest, O_PATH);
+  return base::sys_error_n(ELOOP, "create `{}` inside the root", dest);
 }
 
 base::Result<void> apply_recursive_attrs(const base::Fd& target, const MountOp& op) {

@@ -695,6 +695,33 @@ TEST_F(RootMountTest, TmpfsCopyUpKeepsTheImageContent) {
   EXPECT_FALSE(base::path_exists(rootfs_ + "/etc/new")) << "written through to the image";
 }
 
+// /etc/resolv.conf -> ../run/resolv.conf with no /run in the image: the file bind lands on
+// the symlink's target, created inside the rootfs.
+TEST_F(RootMountTest, FileBindOntoDanglingSymlink) {
+  ASSERT_EQ(::symlink("../run/systemd/resolv.conf", (rootfs_ + "/etc/resolv.conf").c_str()), 0);
+  ASSERT_EQ(::symlink("/etc/nowhere", (rootfs_ + "/etc/hosts").c_str()), 0);
+  std::string resolv = tmp_.path() + "/resolv.conf";
+  ASSERT_TRUE(base::write_file(resolv, "nameserver 192.0.2.53\n", O_CREAT));
+  spec::Spec spec = base_spec();
+  spec.mounts.push_back({"/etc/resolv.conf", "bind", resolv, {"rbind", "ro"}});
+  spec.mounts.push_back({"/etc/hosts", "bind", resolv, {"rbind"}});
+  Report r = run_in_container([&](Reporter& rep) {
+    if (!set_up_rootfs(rep, spec)) {
+      return;
+    }
+    rep.put("resolv", base::read_file("/etc/resolv.conf").value_or("unreadable"));
+    rep.put("hosts", base::read_file("/etc/hosts").value_or("unreadable"));
+    rep.put("resolv_write", open_outcome("/etc/resolv.conf", O_WRONLY));
+  });
+  ASSERT_EQ(r["setup"], "ok");
+  EXPECT_EQ(r["resolv"], "nameserver 192.0.2.53\n");
+  EXPECT_EQ(r["hosts"], "nameserver 192.0.2.53\n");
+  EXPECT_EQ(r["resolv_write"], "EROFS");
+  EXPECT_TRUE(base::path_exists(rootfs_ + "/run/systemd/resolv.conf"));
+  EXPECT_TRUE(base::path_exists(rootfs_ + "/etc/nowhere"));
+  EXPECT_FALSE(base::path_exists("/etc/nowhere"));
+}
+
 TEST_F(RootMountTest, SharedRootfsPropagationStillPivots) {
   spec::Spec spec = base_spec();
   spec.linux.rootfs_propagation = "rshared";
