@@ -328,13 +328,20 @@ TYPED_TEST(RootCgroupTest, StatsFollowAChildsUsage) {
       return 2;
     }
     std::memset(p, 0x5a, kSize);
-    // Burn some CPU: cpuacct.stat counts whole ticks.
-    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    // Burn 100 ms of CPU time (not wall time: the machine is shared), measured from after
+    // joining the cgroup, and report it.
+    auto cpu_ns = [] {
+      timespec ts;
+      ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+      return static_cast<uint64_t>(ts.tv_sec) * 1000000000 + static_cast<uint64_t>(ts.tv_nsec);
+    };
+    uint64_t start = cpu_ns();
+    uint64_t used = 0;
     volatile uint64_t spin = 0;
-    while (std::chrono::steady_clock::now() < until) {
+    while ((used = cpu_ns() - start) < 100 * 1000 * 1000) {
       spin = spin + 1;
     }
-    if (::write(ready_fd, "r", 1) != 1) {
+    if (::write(ready_fd, &used, sizeof used) != sizeof used) {
       return 3;
     }
     ::pause();
@@ -343,13 +350,14 @@ TYPED_TEST(RootCgroupTest, StatsFollowAChildsUsage) {
   ready->write.reset();
   ASSERT_TRUE(m.add_process(c.pid));
   this->go(c);
-  char byte;
-  ASSERT_EQ(::read(ready->read.get(), &byte, 1), 1);
+  uint64_t child_cpu_ns = 0;
+  ASSERT_EQ(::read(ready->read.get(), &child_cpu_ns, sizeof child_cpu_ns),
+            static_cast<ssize_t>(sizeof child_cpu_ns));
   auto s = m.stats();
   ASSERT_TRUE(s) << s.error().to_string();
   EXPECT_GE(s->memory_usage, uint64_t{16} << 20);
   EXPECT_GE(s->memory_max_usage, s->memory_usage);
-  EXPECT_GE(s->cpu_usage_ns, uint64_t{100} * 1000 * 1000);
+  EXPECT_GE(s->cpu_usage_ns, child_cpu_ns);
   EXPECT_GT(s->cpu_user_ns + s->cpu_system_ns, 0u);
   EXPECT_EQ(s->pids_current, 1u);
   EXPECT_EQ(s->memory_limit, 0u);

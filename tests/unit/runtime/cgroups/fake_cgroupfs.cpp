@@ -159,7 +159,7 @@ std::vector<std::string> V1Fake::controllers_without(const std::string& controll
 
 Options V1Fake::options() {
   Options o;
-  o.timeout = std::chrono::milliseconds(200);
+  o.timeout = std::chrono::milliseconds(5000);  // tests of timeouts set their own
   o.populate_for_test = [this](const std::string& dir) { populate(dir); };
   o.rmdir_for_test = fake_rmdir;
   return o;
@@ -214,7 +214,7 @@ Layout V2Fake::layout() const {
 
 Options V2Fake::options() {
   Options o;
-  o.timeout = std::chrono::milliseconds(200);
+  o.timeout = std::chrono::milliseconds(5000);  // tests of timeouts set their own
   o.populate_for_test = [this](const std::string& dir) { populate(dir); };
   o.rmdir_for_test = fake_rmdir;
   return o;

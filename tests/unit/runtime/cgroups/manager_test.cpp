@@ -39,6 +39,14 @@ class ManagerConformanceTest : public ::testing::Test {
     EXPECT_TRUE(m) << m.error().to_string();
     return m ? std::move(*m) : nullptr;
   }
+  // For tests that run into a deadline on purpose.
+  std::unique_ptr<Manager> make_impatient() {
+    Options o = fake_.options();
+    o.timeout = std::chrono::milliseconds(100);
+    auto m = make_manager(fake_.layout(), "/mydocker/ctr", o);
+    EXPECT_TRUE(m) << m.error().to_string();
+    return m ? std::move(*m) : nullptr;
+  }
 
   mydocker::testing::TempDir tmp_;
   Fake fake_;
@@ -152,7 +160,7 @@ TYPED_TEST(ManagerConformanceTest, FreezeAndThaw) {
 }
 
 TYPED_TEST(ManagerConformanceTest, FreezeTimesOutWhenTheKernelNeverFreezes) {
-  auto m = this->make();
+  auto m = this->make_impatient();
   ASSERT_TRUE(m->create({}));
   // No kernel thread: v2's cgroup.events never says frozen; v1's freezer.state is made to
   // stay FREEZING by turning it into a directory... which cannot be written at all, so v1
@@ -216,7 +224,7 @@ TYPED_TEST(ManagerConformanceTest, DestroyRemovesEveryDirAndIsIdempotent) {
 }
 
 TYPED_TEST(ManagerConformanceTest, DestroyWithProcessesLeftIsConflict) {
-  auto m = this->make();
+  auto m = this->make_impatient();
   ASSERT_TRUE(m->create({}));
   ASSERT_TRUE(m->add_process(4242));
   auto r = m->destroy();
@@ -232,7 +240,7 @@ TYPED_TEST(ManagerConformanceTest, KillAllOnAnEmptyCgroup) {
 }
 
 TYPED_TEST(ManagerConformanceTest, KillAllSignalsListedProcessesAndReportsSurvivors) {
-  auto m = this->make();
+  auto m = this->make_impatient();
   ASSERT_TRUE(m->create({}));
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
