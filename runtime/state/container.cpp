@@ -72,6 +72,41 @@ bool wait_gone(pid_t pid, uint64_t start_time, Clock::duration timeout) {
   return true;
 }
 
+// The device cgroup rules every container gets after its spec's own, as runc's specconv
+// appends AllowedDevices: mknod of anything, the default nodes mount::prepare_rootfs creates,
+// ptys, and the spec's linux.devices. Without them `runc spec`'s deny-all rule would make
+// /dev/null unopenable.
+void append_default_device_rules(const spec::Spec& s, spec::Resources& r) {
+  auto rule = [](std::string type, std::optional<int64_t> major, std::optional<int64_t> minor,
+                 std::string access) {
+    spec::DeviceRule d;
+    d.allow = true;
+    d.type = std::move(type);
+    d.major = major;
+    d.minor = minor;
+    d.access = std::move(access);
+    return d;
+  };
+  const std::vector<spec::DeviceRule> defaults = {
+      rule("c", std::nullopt, std::nullopt, "m"),  // mknod c *:*
+      rule("b", std::nullopt, std::nullopt, "m"),  // mknod b *:*
+      rule("c", 1, 3, "rwm"),                      // /dev/null
+      rule("c", 1, 5, "rwm"),                      // /dev/zero
+      rule("c", 1, 7, "rwm"),                      // /dev/full
+      rule("c", 1, 8, "rwm"),                      // /dev/random
+      rule("c", 1, 9, "rwm"),                      // /dev/urandom
+      rule("c", 5, 0, "rwm"),                      // /dev/tty
+      rule("c", 5, 2, "rwm"),                      // /dev/ptmx
+      rule("c", 136, std::nullopt, "rwm"),         // /dev/pts/*
+  };
+  r.devices.insert(r.devices.end(), defaults.begin(), defaults.end());
+  for (const auto& d : s.linux.devices) {
+    if (d.type == 'c' || d.type == 'b' || d.type == 'u') {
+      r.devices.push_back(rule(d.type == 'b' ? "b" : "c", d.major, d.minor, "rwm"));
+    }
+  }
+}
+
 base::Result<std::pair<uint32_t, uint32_t>> parse_user(const std::string& user) {
   auto parts = base::split(user, ':');
   if (parts.empty() || parts.size() > 2) {
@@ -199,6 +234,7 @@ base::Result<Container> Container::create(const std::string& id, const std::stri
   init.console.socket_fd = options.console_fd;
 
   spec::Resources resources = s.linux.resources.value_or(spec::Resources{});
+  append_default_device_rules(s, resources);
   MYDOCKER_TRY_CTX(cg->create(resources), "linux.resources");
   base::ScopeExit destroy_cgroup([&] { (void)cg->destroy(); });
 
