@@ -33,11 +33,15 @@ base::Error resolve_error(const std::string& path, int err) {
   return base::sys_error_n(err, "resolve `{}` inside the root", path);
 }
 
+// Puts the components of `path` in front of `todo`. "." stays (after a non-directory it is
+// ENOTDIR, as for the kernel), and so does a trailing slash, as ".".
 void push_components(std::deque<std::string>& todo, const std::string& path) {
   auto parts = base::split(path, '/');
-  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
-    if (!it->empty() && *it != ".") {
-      todo.push_front(std::move(*it));
+  for (size_t k = parts.size(); k-- > 0;) {
+    if (!parts[k].empty()) {
+      todo.push_front(std::move(parts[k]));
+    } else if (k + 1 == parts.size() && k > 0) {
+      todo.push_front(".");
     }
   }
 }
@@ -63,6 +67,9 @@ base::Result<base::Fd> walk(int root_fd, const std::string& path, int flags, boo
         stack.pop_back();
       }
       continue;
+    }
+    if (name == ".") {
+      continue;  // the stack holds directories only
     }
     int dir = stack.back().get();
     int fd = ::openat(dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -187,6 +194,9 @@ base::Result<std::optional<std::string>> find_escaping_symlink(int root_fd,
         return std::optional<std::string>(last_symlink);
       }
       resolved.pop_back();
+      continue;
+    }
+    if (name == ".") {
       continue;
     }
     resolved.push_back(name);

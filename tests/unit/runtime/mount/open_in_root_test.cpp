@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <random>
 #include <string>
 
 #include "runtime/mount/rootfs.h"
@@ -209,6 +210,68 @@ TEST(OpenInRootMagicLinkTest, ProcSelfRootIsNotAWayOut) {
   ASSERT_EQ(::fstat(fd->get(), &got), 0);
   ASSERT_EQ(::stat((root + "/etc").c_str(), &want), 0);
   EXPECT_EQ(got.st_ino, want.st_ino);
+}
+
+// Random trees of directories, files and symlinks (absolute, relative, climbing, looping),
+// random paths through them: the fallback walk must agree with the kernel's RESOLVE_IN_ROOT
+// on every one, same inode or same errno. Deterministic seeds.
+TEST(OpenInRootAgreementTest, FallbackAgreesWithOpenat2) {
+  const std::vector<std::string> names = {"a", "b", "c", "d"};
+  int compared = 0;
+  for (unsigned seed = 1; seed <= 20; ++seed) {
+    std::mt19937 rng(seed);
+    auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
+    testing::TempDir tmp;
+    std::vector<std::string> dirs = {""};
+    for (int i = 0; i < 12; ++i) {
+      std::string d = dirs[pick(dirs.size())] + "/" + names[pick(names.size())];
+      if (::mkdir((tmp.path() + d).c_str(), 0755) == 0) {
+        dirs.push_back(d);
+      }
+    }
+    auto random_rel = [&](size_t max_parts) {
+      std::string p;
+      size_t parts = 1 + pick(max_parts);
+      for (size_t k = 0; k < parts; ++k) {
+        size_t r = pick(names.size() + 2);
+        std::string c = r < names.size() ? names[r] : (r == names.size() ? ".." : ".");
+        p += (k == 0 ? "" : "/") + c;
+      }
+      return p;
+    };
+    for (int i = 0; i < 12; ++i) {
+      std::string at = dirs[pick(dirs.size())] + "/" + names[pick(names.size())];
+      if (pick(4) == 0) {
+        std::ofstream(tmp.path() + at) << "f";
+        continue;
+      }
+      std::string target = pick(2) == 0 ? "/" + random_rel(4) : random_rel(5);
+      (void)::symlink(target.c_str(), (tmp.path() + at).c_str());
+    }
+    auto root = base::Fd::open(tmp.path(), O_PATH | O_DIRECTORY);
+    ASSERT_TRUE(root);
+    for (int i = 0; i < 100; ++i) {
+      std::string path = (pick(2) == 0 ? "/" : "") + random_rel(6) + (pick(4) == 0 ? "/" : "");
+      auto kernel = open_in_root(root->get(), path, O_PATH);
+      auto walked = open_in_root_fallback_for_test(root->get(), path, O_PATH);
+      ASSERT_EQ(kernel.has_value(), walked.has_value())
+          << "seed " << seed << " path " << path << ": "
+          << (kernel ? walked.error().to_string() : kernel.error().to_string());
+      if (kernel) {
+        struct stat k {};
+        struct stat w {};
+        ASSERT_EQ(::fstat(kernel->get(), &k), 0);
+        ASSERT_EQ(::fstat(walked->get(), &w), 0);
+        EXPECT_EQ(k.st_ino, w.st_ino) << "seed " << seed << " path " << path;
+      } else {
+        EXPECT_EQ(kernel.error().sys_errno(), walked.error().sys_errno())
+            << "seed " << seed << " path " << path << ": " << kernel.error().to_string() << " vs "
+            << walked.error().to_string();
+      }
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 2000);
 }
 
 TEST(NormalizeInRootTest, Cases) {
