@@ -492,11 +492,11 @@ base::Result<ImageRecord> ImageStore::add(const AddImageOptions& opts) {
   if (opts.size < 0) {
     return make_error(ErrorCode::InvalidArgument, "invalid image size {}", opts.size);
   }
-  // The blob first: metadata must never name a config that is not on disk.
+  // The blob first: metadata must never name a config that is not on disk. Under `mu_`, so
+  // collect_garbage() cannot remove it before the metadata names it.
+  std::lock_guard lock(mu_);
   Digest digest = MYDOCKER_TRY(content_.write_blob(opts.config));
   ImageId id(digest);
-
-  std::lock_guard lock(mu_);
   std::string parent;
   if (opts.parent) {
     if (!images_.contains(std::string(opts.parent->hex()))) {
@@ -1163,6 +1163,26 @@ base::Result<PruneReport> ImageStore::prune(const Filters& filters) {
   }
   finish_pending(pending, report.deleted, &report.space_reclaimed);
   return report;
+}
+
+base::Result<std::vector<Digest>> ImageStore::collect_garbage() {
+  std::lock_guard lock(mu_);
+  std::set<Digest> referenced;
+  for (const auto& [hex, e] : images_) {
+    referenced.insert(e.rec.id.digest());
+    referenced.insert(e.rec.manifests.begin(), e.rec.manifests.end());
+  }
+  std::vector<Digest> removed;
+  for (const content::BlobInfo& b : MYDOCKER_TRY(content_.list())) {
+    if (referenced.contains(b.digest)) {
+      continue;
+    }
+    if (auto r = content_.remove(b.digest); !r && r.error().code() != ErrorCode::NotFound) {
+      return std::move(r).error();
+    }
+    removed.push_back(b.digest);
+  }
+  return removed;
 }
 
 std::vector<ImageRecord> ImageStore::images() const {

@@ -224,6 +224,12 @@ class ImageStore {
   // false: every image no container uses), label, label!, until.
   base::Result<PruneReport> prune(const Filters& filters = {});
 
+  // Garbage collection of the content store: removes every blob that no image references
+  // (configs and recorded manifests are referenced). Returns the removed digests. A blob
+  // written for an image that is not added yet (a load or pull in progress) is unreferenced
+  // too: run this at start-up, or while the engine holds off loads and pulls.
+  base::Result<std::vector<Digest>> collect_garbage();
+
   // Snapshot of every image, sorted by ID.
   std::vector<ImageRecord> images() const;
   // Images whose parent is `id`.

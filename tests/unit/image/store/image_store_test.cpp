@@ -723,5 +723,24 @@ TEST_F(ImageStoreTest, UntagAndLookup) {
   EXPECT_FALSE(store_->lookup_reference(parse_ref("busybox:1")));
 }
 
+TEST_F(ImageStoreTest, CollectGarbageKeepsReferencedBlobs) {
+  AddImageOptions o;
+  o.config = make_config(ConfigSpec());
+  auto manifest = content_->write_blob("{\"manifest\":1}");
+  ASSERT_TRUE(manifest);
+  o.manifest = *manifest;
+  auto img = store_->add(o);
+  ASSERT_TRUE(img);
+  // Left by a load that died after writing its config: no image names it.
+  auto orphan = content_->write_blob(make_config(ConfigSpec().salt("orphan")));
+  ASSERT_TRUE(orphan);
+  auto removed = store_->collect_garbage();
+  ASSERT_TRUE(removed) << removed.error().to_string();
+  EXPECT_EQ(*removed, std::vector<Digest>{*orphan});
+  EXPECT_TRUE(content_->exists(img->id.digest()));
+  EXPECT_TRUE(content_->exists(*manifest));
+  EXPECT_FALSE(content_->exists(*orphan));
+}
+
 }  // namespace
 }  // namespace mydocker::image::store
