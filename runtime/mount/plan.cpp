@@ -119,9 +119,13 @@ bool has_option(const std::vector<std::string>& options, std::string_view name) 
   return false;
 }
 
-base::Result<std::string> absolute_source(const std::string& source) {
+base::Result<std::string> absolute_source(const std::string& source,
+                                          const std::string& bundle_dir) {
   if (!source.empty() && source[0] == '/') {
     return source;
+  }
+  if (!bundle_dir.empty()) {
+    return bundle_dir + (bundle_dir.back() == '/' ? "" : "/") + source;
   }
   char cwd[PATH_MAX];
   if (::getcwd(cwd, sizeof cwd) == nullptr) {
@@ -134,7 +138,8 @@ base::Result<std::string> absolute_source(const std::string& source) {
   return base + source;
 }
 
-base::Result<MountOp> plan_one(const spec::Mount& m, size_t i, int root_fd) {
+base::Result<MountOp> plan_one(const spec::Mount& m, size_t i, int root_fd,
+                               const std::string& bundle_dir) {
   MountOp op;
   op.index = i;
   if (m.destination.empty()) {
@@ -252,7 +257,7 @@ base::Result<MountOp> plan_one(const spec::Mount& m, size_t i, int root_fd) {
                               "mounts[{}].source: required for the bind mount on `{}`", i,
                               op.destination);
     }
-    op.source = MYDOCKER_TRY(absolute_source(m.source));
+    op.source = MYDOCKER_TRY(absolute_source(m.source, bundle_dir));
     struct stat st {};
     if (::stat(op.source.c_str(), &st) != 0) {
       return base::sys_error("mounts[{}].source `{}`", i, m.source);
@@ -290,7 +295,7 @@ std::optional<std::string> normalize_in_root(const std::string& path) {
   return "/" + base::join(parts, "/");
 }
 
-base::Result<std::vector<MountOp>> plan(const spec::Spec& spec) {
+base::Result<std::vector<MountOp>> plan(const spec::Spec& spec, const std::string& bundle_dir) {
   const std::string& rp = spec.linux.rootfs_propagation;
   if (!rp.empty() && find_propagation(rp) == nullptr) {
     return base::make_error(base::ErrorCode::InvalidArgument,
@@ -339,7 +344,7 @@ base::Result<std::vector<MountOp>> plan(const spec::Spec& spec) {
   std::vector<MountOp> ops;
   ops.reserve(spec.mounts.size());
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
-    ops.push_back(MYDOCKER_TRY(plan_one(spec.mounts[i], i, root.get())));
+    ops.push_back(MYDOCKER_TRY(plan_one(spec.mounts[i], i, root.get(), bundle_dir)));
   }
   return ops;
 }

@@ -68,9 +68,11 @@ struct MountOp {
 // linux.rootfsPropagation, maskedPaths, readonlyPaths and the devices' paths and types.
 // InvalidArgument naming the field and value (`mounts[3].destination `../../etc`: escapes the
 // root filesystem`), NotFound for a missing bind source, NotImplemented for idmapped mounts.
-// Relative destinations are relative to / (as runc); relative bind sources are relative to the
-// current directory (the runtime runs in the bundle directory, as runc).
-base::Result<std::vector<MountOp>> plan(const spec::Spec& spec);
+// A destination whose image symlinks climb above the rootfs (`x -> ../../..`) is refused too
+// (absolute symlinks are resolved inside the rootfs, as in the container).
+// Relative destinations are relative to / (as runc); relative bind sources are relative to
+// `bundle_dir` (as runc), or to the current directory when it is empty.
+base::Result<std::vector<MountOp>> plan(const spec::Spec& spec, const std::string& bundle_dir = "");
 
 // In the container's fresh mount namespace, before pivot_into. `ops` must come from plan(spec).
 base::Result<void> prepare_rootfs(const spec::Spec& spec, const std::vector<MountOp>& ops);

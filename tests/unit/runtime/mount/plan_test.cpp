@@ -151,7 +151,7 @@ TEST(PlanTest, BindMounts) {
   }
 }
 
-TEST(PlanTest, RelativeBindSourceIsFromTheCurrentDirectory) {
+TEST(PlanTest, RelativeBindSourceIsFromTheBundleOrCurrentDirectory) {
   testing::TempDir tmp;
   ASSERT_EQ(::mkdir((tmp.path() + "/vol").c_str(), 0755), 0);
   char old_cwd[4096];
@@ -161,6 +161,14 @@ TEST(PlanTest, RelativeBindSourceIsFromTheCurrentDirectory) {
   ASSERT_EQ(::chdir(old_cwd), 0);
   ASSERT_TRUE(ops) << ops.error().to_string();
   EXPECT_EQ((*ops)[0].source, tmp.path() + "/vol");
+
+  // With the bundle directory given, the current directory does not matter.
+  ops = plan(spec_with({{"/data", "bind", "vol", {"rbind"}}}), tmp.path());
+  ASSERT_TRUE(ops) << ops.error().to_string();
+  EXPECT_EQ((*ops)[0].source, tmp.path() + "/vol");
+  auto missing = plan(spec_with({{"/data", "bind", "vol", {"rbind"}}}), "/nonexistent-bundle");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().to_string(), "mounts[0].source `vol`: No such file or directory");
 }
 
 TEST(PlanTest, MissingBindSourceIsNotFound) {
