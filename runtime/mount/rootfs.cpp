@@ -616,27 +616,7 @@ base::Result<void> finalize_rootfs(const spec::Spec& spec) {
     return have_proc ? fd_path(fd) : path;
   };
 
-  for (size_t i = 0; i < spec.linux.masked_paths.size(); ++i) {
-    std::string path = normalize_in_root(spec.linux.masked_paths[i]).value_or("/");
-    auto fd = open_in_root(root.get(), path, O_PATH);
-    if (!fd) {
-      if (fd.error().sys_errno() == ENOENT) {
-        continue;
-      }
-      return std::move(fd).error().wrap(fmt::format("mask `{}` (linux.maskedPaths[{}])", path, i));
-    }
-    struct stat st {};
-    if (::fstat(fd->get(), &st) != 0) {
-      return base::sys_error("mask `{}` (linux.maskedPaths[{}]): stat", path, i);
-    }
-    std::string target = target_of(*fd, path);
-    int rc = S_ISDIR(st.st_mode) ? ::mount("tmpfs", target.c_str(), "tmpfs", MS_RDONLY, nullptr)
-                                 : ::mount("/dev/null", target.c_str(), nullptr, MS_BIND, nullptr);
-    if (rc != 0) {
-      return base::sys_error("mask `{}` (linux.maskedPaths[{}])", path, i);
-    }
-  }
-
+  // readonlyPaths before maskedPaths, as runc: the mount table reads the same.
   for (size_t i = 0; i < spec.linux.readonly_paths.size(); ++i) {
     std::string path = normalize_in_root(spec.linux.readonly_paths[i]).value_or("/");
     std::string ctx = fmt::format("make `{}` read-only (linux.readonlyPaths[{}])", path, i);
@@ -660,6 +640,27 @@ base::Result<void> finalize_rootfs(const spec::Spec& spec) {
     auto r = remount_bind(top_target, MS_RDONLY | locked_flags(top_target));
     if (!r) {
       return std::move(r).error().wrap(ctx);
+    }
+  }
+
+  for (size_t i = 0; i < spec.linux.masked_paths.size(); ++i) {
+    std::string path = normalize_in_root(spec.linux.masked_paths[i]).value_or("/");
+    auto fd = open_in_root(root.get(), path, O_PATH);
+    if (!fd) {
+      if (fd.error().sys_errno() == ENOENT) {
+        continue;
+      }
+      return std::move(fd).error().wrap(fmt::format("mask `{}` (linux.maskedPaths[{}])", path, i));
+    }
+    struct stat st {};
+    if (::fstat(fd->get(), &st) != 0) {
+      return base::sys_error("mask `{}` (linux.maskedPaths[{}]): stat", path, i);
+    }
+    std::string target = target_of(*fd, path);
+    int rc = S_ISDIR(st.st_mode) ? ::mount("tmpfs", target.c_str(), "tmpfs", MS_RDONLY, nullptr)
+                                 : ::mount("/dev/null", target.c_str(), nullptr, MS_BIND, nullptr);
+    if (rc != 0) {
+      return base::sys_error("mask `{}` (linux.maskedPaths[{}])", path, i);
     }
   }
 
