@@ -320,9 +320,16 @@ json to_json(const ImageSummary& s) {
   return out;
 }
 
-// Images deleted under the lock whose layers are released after it.
+// One remove() or prune(): the container usage snapshot taken before locking, and the
+// images deleted under the lock whose layers are released after it.
 struct ImageStore::Pending {
+  ContainerUsage usage;
   std::vector<ImageRecord> deleted;
+
+  const std::vector<ContainerUse>* users(const ImageId& id) const {
+    auto it = usage.find(id);
+    return it == usage.end() || it->second.empty() ? nullptr : &it->second;
+  }
 };
 
 ImageStore::ImageStore(const std::string& data_root, const content::ContentStore& content,
@@ -688,7 +695,8 @@ bool ImageStore::dangling_locked(const ImageId& id) const {
 // Docker's checkImageDeleteConflict. Hard conflicts (children, a running container) always
 // count; soft ones (other names when `check_refs`, a stopped container) only without force.
 std::optional<base::Error> ImageStore::delete_conflict_locked(const ImageId& id, bool hard_only,
-                                                              bool check_refs, bool* used) const {
+                                                              bool check_refs, bool* used,
+                                                              const Pending& op) const {
   auto conflict = [&](bool hard, std::string msg) {
     return make_error(ErrorCode::Conflict, "conflict: unable to delete {} ({}) - {}",
                       truncate_id(id.str()), hard ? "cannot be forced" : "must be forced", msg);
@@ -697,8 +705,8 @@ std::optional<base::Error> ImageStore::delete_conflict_locked(const ImageId& id,
     return conflict(true, "image has dependent child images");
   }
   std::vector<ContainerUse> users;
-  if (hooks_.containers_using) {
-    users = hooks_.containers_using(id);
+  if (const auto* u = op.users(id)) {
+    users = *u;
   }
   for (const ContainerUse& c : users) {
     if (c.running) {
@@ -747,13 +755,12 @@ base::Result<std::vector<DeleteItem>> ImageStore::remove_locked(std::string_view
 
   if (!is_id_prefix(id, text)) {
     // A name was given: untag it. Refuse when that would leave a container's image dangling.
-    if (!force && is_single_reference(repo_refs) && hooks_.containers_using) {
-      std::vector<ContainerUse> users = hooks_.containers_using(id);
-      if (!users.empty()) {
+    if (!force && is_single_reference(repo_refs)) {
+      if (const auto* users = pending.users(id)) {
         return make_error(ErrorCode::Conflict,
                           "conflict: unable to remove repository reference \"{}\" (must force) - "
                           "container {} is using its referenced image {}",
-                          text, truncate_id(users.front().container_id), truncate_id(id.str()));
+                          text, truncate_id(users->front().container_id), truncate_id(id.str()));
       }
     }
     Reference parsed = store_form(MYDOCKER_TRY(Reference::parse(text)));
@@ -785,7 +792,7 @@ base::Result<std::vector<DeleteItem>> ImageStore::remove_locked(std::string_view
     removed_repository_ref = true;
   } else if (is_single_reference(repo_refs)) {
     // An ID with one name (plus its digests): the names go with the image.
-    if (auto c = delete_conflict_locked(id, force, /*check_refs=*/false, nullptr)) {
+    if (auto c = delete_conflict_locked(id, force, /*check_refs=*/false, nullptr, pending)) {
       return std::move(*c);
     }
     for (const Reference& r : repo_refs) {
@@ -802,7 +809,7 @@ base::Result<void> ImageStore::delete_helper_locked(const ImageId& id,
                                                     std::vector<DeleteItem>& items, bool force,
                                                     bool prune, bool quiet, Pending& pending) {
   bool used = false;
-  if (auto c = delete_conflict_locked(id, force, /*check_refs=*/true, &used)) {
+  if (auto c = delete_conflict_locked(id, force, /*check_refs=*/true, &used, pending)) {
     if (quiet && (!dangling_locked(id) || used)) {
       return base::ok();
     }
@@ -871,6 +878,9 @@ void ImageStore::finish_pending(Pending& pending, std::vector<DeleteItem>& items
 base::Result<std::vector<DeleteItem>> ImageStore::remove(std::string_view ref_or_id, bool force,
                                                          bool prune) {
   Pending pending;
+  if (hooks_.container_usage) {
+    pending.usage = hooks_.container_usage();
+  }
   std::vector<DeleteItem> items;
   {
     std::lock_guard lock(mu_);
@@ -1025,53 +1035,70 @@ base::Result<json> ImageStore::inspect(std::string_view ref_or_id) const {
 }
 
 base::Result<json> ImageStore::history(std::string_view ref_or_id) const {
-  std::lock_guard lock(mu_);
-  ImageId id = MYDOCKER_TRY(resolve_locked(ref_or_id));
-  const ImageRecord& rec = images_.at(std::string(id.hex())).rec;
-  const auto& diff_ids = rec.config.rootfs.diff_ids;
-  std::vector<json> entries;
-  size_t layer_counter = 0;
-  ChainId chain;
-  for (const content::HistoryEntry& h : rec.config.history) {
-    int64_t size = 0;
-    if (!h.empty_layer) {
-      if (layer_counter >= diff_ids.size()) {
-        return make_error(ErrorCode::Internal, "too many non-empty layers in History section");
+  std::vector<json> entries;  // newest first
+  // Per entry: the chain ID of its layer (for the size hook, called after unlocking), or none
+  // for an empty layer.
+  std::vector<std::optional<ChainId>> chains;
+  bool single_layer = false;
+  int64_t image_size = 0;
+  {
+    std::lock_guard lock(mu_);
+    ImageId id = MYDOCKER_TRY(resolve_locked(ref_or_id));
+    const ImageRecord& rec = images_.at(std::string(id.hex())).rec;
+    const auto& diff_ids = rec.config.rootfs.diff_ids;
+    single_layer = diff_ids.size() == 1;
+    image_size = rec.size;
+    size_t layer_counter = 0;
+    ChainId chain;
+    for (const content::HistoryEntry& h : rec.config.history) {
+      std::optional<ChainId> entry_chain;
+      if (!h.empty_layer) {
+        if (layer_counter >= diff_ids.size()) {
+          return make_error(ErrorCode::Internal, "too many non-empty layers in History section");
+        }
+        chain = chain_id(chain, diff_ids[layer_counter]);
+        entry_chain = chain;
+        ++layer_counter;
       }
-      chain = chain_id(chain, diff_ids[layer_counter]);
-      std::optional<int64_t> known;
-      if (hooks_.layer_diff_size) {
-        known = hooks_.layer_diff_size(chain);
-      }
-      // Without a layer store the only size we know is the whole image's.
-      size = known.value_or(diff_ids.size() == 1 ? rec.size : 0);
-      ++layer_counter;
+      int64_t created = h.created.empty()
+                            ? kZeroTimeUnix
+                            : content::parse_rfc3339(h.created).value_or(kZeroTimeUnix);
+      json e = {{"Comment", h.comment}, {"Created", created}, {"CreatedBy", h.created_by},
+                {"Id", "<missing>"},    {"Size", 0},          {"Tags", nullptr}};
+      entries.insert(entries.begin(), std::move(e));
+      chains.insert(chains.begin(), entry_chain);
     }
-    int64_t created = h.created.empty() ? kZeroTimeUnix
-                                        : content::parse_rfc3339(h.created).value_or(kZeroTimeUnix);
-    json e = {{"Comment", h.comment}, {"Created", created}, {"CreatedBy", h.created_by},
-              {"Id", "<missing>"},    {"Size", size},       {"Tags", nullptr}};
-    entries.insert(entries.begin(), std::move(e));
+    // The top entry is this image; below it, local parents (built images) if we have them.
+    std::optional<ImageId> cur = id;
+    for (json& e : entries) {
+      if (!cur) {
+        break;
+      }
+      e["Id"] = cur->str();
+      std::vector<std::string> tags;
+      for (const Reference& r : refs_of_locked(*cur)) {
+        if (!r.has_digest()) {
+          tags.push_back(r.familiar());
+        }
+      }
+      e["Tags"] = tags.empty() ? json(nullptr) : json(tags);
+      const std::string& parent = images_.at(std::string(cur->hex())).rec.parent;
+      cur.reset();
+      if (auto p = ImageId::parse(parent); p && images_.contains(std::string(p->hex()))) {
+        cur = *p;
+      }
+    }
   }
-  // The top entry is this image; below it, local parents (built images) if we have them.
-  std::optional<ImageId> cur = id;
-  for (json& e : entries) {
-    if (!cur) {
-      break;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!chains[i]) {
+      continue;
     }
-    e["Id"] = cur->str();
-    std::vector<std::string> tags;
-    for (const Reference& r : refs_of_locked(*cur)) {
-      if (!r.has_digest()) {
-        tags.push_back(r.familiar());
-      }
+    std::optional<int64_t> known;
+    if (hooks_.layer_diff_size) {
+      known = hooks_.layer_diff_size(*chains[i]);
     }
-    e["Tags"] = tags.empty() ? json(nullptr) : json(tags);
-    const std::string& parent = images_.at(std::string(cur->hex())).rec.parent;
-    cur.reset();
-    if (auto p = ImageId::parse(parent); p && images_.contains(std::string(p->hex()))) {
-      cur = *p;
-    }
+    // Without a layer store the only size we know is the whole image's.
+    entries[i]["Size"] = known.value_or(single_layer ? image_size : 0);
   }
   return json(entries);
 }
@@ -1110,6 +1137,9 @@ base::Result<PruneReport> ImageStore::prune(const Filters& filters) {
   }
   PruneReport report;
   Pending pending;
+  if (hooks_.container_usage) {
+    pending.usage = hooks_.container_usage();
+  }
   {
     std::lock_guard lock(mu_);
     std::vector<ImageId> top;

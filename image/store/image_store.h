@@ -45,9 +45,10 @@
 //
 // Thread-safety: all methods may be called concurrently; one mutex (`mu_`) guards the
 // in-memory maps and orders the file writes (held across those writes so the files always
-// match some serial order of the calls). Results are snapshots (copies). Hooks are called
-// with `mu_` NOT held for release_layers (it does layer I/O), and held for containers_using
-// and layer_diff_size (cheap lookups): hooks must never call back into the ImageStore.
+// match some serial order of the calls). Results are snapshots (copies). Hooks are never
+// called with `mu_` held, so they may take the engine's own locks (no lock-order inversion
+// with threads that hold those locks and call into the store); they must not call back into
+// the ImageStore from inside a remove()/prune() though (that would only see stale state).
 #pragma once
 
 #include <cstdint>
@@ -111,6 +112,9 @@ struct ContainerUse {
   bool running = false;
 };
 
+// Image ID -> the containers using it.
+using ContainerUsage = std::map<ImageId, std::vector<ContainerUse>>;
+
 // A layer the layer store let go when an image was deleted.
 struct ReleasedLayer {
   std::string chain_id;  // "sha256:..."; reported as {"Deleted": chain_id}
@@ -151,12 +155,14 @@ nlohmann::json to_json(const ImageSummary& s);
 class ImageStore {
  public:
   struct Hooks {
-    // Containers whose image is `id` (running ones first is not required). Default: none.
-    std::function<std::vector<ContainerUse>(const ImageId&)> containers_using;
-    // Called after an image's metadata is deleted, with `mu_` not held; returns the layers
-    // released (reported as Deleted items right after the image). Default: none.
+    // A snapshot of which containers use which image, taken once at the start of remove()
+    // and prune() (like moby's container view). Default: no containers.
+    std::function<ContainerUsage()> container_usage;
+    // Called after an image's metadata is deleted; returns the layers released (reported as
+    // Deleted items right after the image, and counted by prune). Default: none.
     std::function<std::vector<ReleasedLayer>(const ImageRecord&)> release_layers;
-    // The diff size of the layer with this chain ID (for history). Default: unknown (0).
+    // The diff size of the layer with this chain ID (for history). Default: unknown, which
+    // history reports as 0 (or the image size for a one-layer image).
     std::function<std::optional<int64_t>(const ChainId&)> layer_diff_size;
     // Wall clock for LastTagTime: {seconds, nanoseconds}. Default: the system clock.
     std::function<std::pair<int64_t, int32_t>()> now;
@@ -240,7 +246,7 @@ class ImageStore {
     ImageRecord rec;  // rec.refs is rebuilt from refs_ when a snapshot is taken
     int64_t added = 0;
   };
-  struct Pending;  // release_layers calls to make after unlocking
+  struct Pending;  // one remove/prune: the usage snapshot in, the deleted images out
 
   ImageStore(const std::string& data_root, const content::ContentStore& content, Hooks hooks);
   base::Result<void> load();
@@ -259,7 +265,8 @@ class ImageStore {
   base::Result<void> delete_helper_locked(const ImageId& id, std::vector<DeleteItem>& items,
                                           bool force, bool prune, bool quiet, Pending& pending);
   std::optional<base::Error> delete_conflict_locked(const ImageId& id, bool hard_only,
-                                                    bool check_refs, bool* used) const;
+                                                    bool check_refs, bool* used,
+                                                    const Pending& op) const;
   void finish_pending(Pending& pending, std::vector<DeleteItem>& items, int64_t* reclaimed);
 
   const StorePaths paths_;

@@ -96,9 +96,12 @@ class ImageStoreTest : public ::testing::Test {
   void reopen() {
     store_.reset();
     ImageStore::Hooks hooks;
-    hooks.containers_using = [this](const ImageId& id) {
-      auto it = users_.find(id.str());
-      return it == users_.end() ? std::vector<ContainerUse>{} : it->second;
+    hooks.container_usage = [this] {
+      ContainerUsage out;
+      for (const auto& [id, users] : users_) {
+        out[*ImageId::parse(id)] = users;
+      }
+      return out;
     };
     hooks.release_layers = [this](const ImageRecord& rec) {
       released_.push_back(rec.id.str());
@@ -740,6 +743,44 @@ TEST_F(ImageStoreTest, CollectGarbageKeepsReferencedBlobs) {
   EXPECT_TRUE(content_->exists(img->id.digest()));
   EXPECT_TRUE(content_->exists(*manifest));
   EXPECT_FALSE(content_->exists(*orphan));
+}
+
+// Hooks run without the store's lock held: a hook that takes the engine's locks cannot
+// deadlock against a thread that holds those and calls the store. Here the hooks call the
+// store itself, which would self-deadlock on a held std::mutex.
+TEST(ImageStoreHooksTest, HooksRunWithoutTheStoreLock) {
+  testing::TempDir tmp;
+  auto content = content::ContentStore::open(tmp.path() + "/content");
+  ASSERT_TRUE(content);
+  ImageStore* self = nullptr;
+  int calls = 0;
+  ImageStore::Hooks hooks;
+  hooks.container_usage = [&] {
+    ++calls;
+    (void)self->images();
+    return ContainerUsage{};
+  };
+  hooks.release_layers = [&](const ImageRecord&) {
+    ++calls;
+    (void)self->images();
+    return std::vector<ReleasedLayer>{};
+  };
+  hooks.layer_diff_size = [&](const ChainId&) {
+    ++calls;
+    (void)self->images();
+    return std::optional<int64_t>(1);
+  };
+  auto s = ImageStore::open(tmp.path(), **content, std::move(hooks));
+  ASSERT_TRUE(s);
+  self = s->get();
+  AddImageOptions o;
+  o.config = make_config(ConfigSpec());
+  auto img = (*s)->add(o);
+  ASSERT_TRUE(img);
+  ASSERT_TRUE((*s)->history(img->id.str()));
+  ASSERT_TRUE((*s)->prune({}));
+  EXPECT_EQ(calls, 3);  // size, usage, release
+  EXPECT_TRUE((*s)->images().empty());
 }
 
 }  // namespace
