@@ -39,10 +39,9 @@ std::string unescape_mountinfo(const std::string& s) {
 
 // The host's cgroup hierarchies, from this process's mountinfo (still the host's view: this
 // runs before pivot_root).
-base::Result<std::vector<Hierarchy>> host_hierarchies() {
-  std::string text = MYDOCKER_TRY(base::read_file("/proc/self/mountinfo"));
+std::vector<Hierarchy> host_hierarchies(std::string_view mountinfo) {
   std::vector<Hierarchy> out;
-  for (const auto& line : base::split(text, '\n')) {
+  for (const auto& line : base::split(mountinfo, '\n')) {
     auto fields = base::split(line, ' ');
     size_t dash = 0;
     for (size_t i = 6; i < fields.size(); ++i) {
@@ -80,7 +79,7 @@ base::Result<std::vector<Hierarchy>> host_hierarchies() {
 }
 
 // This process's cgroup in hierarchy `h`, from /proc/self/cgroup ("id:controllers:path").
-std::string own_cgroup(const std::string& proc_cgroup, const Hierarchy& h) {
+std::string own_cgroup(std::string_view proc_cgroup, const Hierarchy& h) {
   for (const auto& line : base::split(proc_cgroup, '\n')) {
     auto first = line.find(':');
     auto second = first == std::string::npos ? first : line.find(':', first + 1);
@@ -106,17 +105,15 @@ constexpr unsigned long kFlagsForSubmounts = MS_RDONLY | MS_NOSUID | MS_NODEV | 
                                              MS_NOATIME | MS_NODIRATIME | MS_RELATIME |
                                              MS_STRICTATIME;
 
-base::Result<void> mount_hierarchy(int root, const std::string& dest, const Hierarchy& h,
-                                   const std::string& proc_cgroup, unsigned long flags,
-                                   bool in_cgroupns) {
-  base::Fd target = MYDOCKER_TRY(open_in_root(root, dest, O_PATH, true));
-  std::string tpath = "/proc/self/fd/" + std::to_string(target.get());
+CgroupEntry entry_for(const std::string& dest, const Hierarchy& h, std::string_view proc_cgroup,
+                      bool in_cgroupns) {
+  CgroupEntry e;
+  e.destination = dest;
   if (in_cgroupns) {
-    const char* data = h.fstype == "cgroup" ? h.controllers.c_str() : nullptr;
-    if (::mount(h.fstype.c_str(), tpath.c_str(), h.fstype.c_str(), flags, data) != 0) {
-      return base::sys_error("mount {} `{}` on `{}`", h.fstype, h.controllers, dest);
-    }
-    return base::ok();
+    e.fstype = h.fstype;
+    e.source = h.fstype;
+    e.data = h.controllers;
+    return e;
   }
   // Without a cgroup namespace a fresh mount would show the whole host tree: bind only the
   // process's own cgroup, at the place the hierarchy's mount root puts it.
@@ -124,16 +121,32 @@ base::Result<void> mount_hierarchy(int root, const std::string& dest, const Hier
   if (h.root != "/" && path.rfind(h.root, 0) == 0) {
     path = path.substr(h.root.size());
   }
-  std::string source = h.mount_point + (path == "/" ? "" : path);
-  if (::mount(source.c_str(), tpath.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
-    return base::sys_error("bind `{}` on `{}`", source, dest);
+  e.fstype = "bind";
+  e.source = h.mount_point + (path == "/" ? "" : path);
+  return e;
+}
+
+std::string fd_path(const base::Fd& fd) {
+  return "/proc/self/fd/" + std::to_string(fd.get());
+}
+
+base::Result<void> apply_entry(int root, const CgroupEntry& e, unsigned long flags) {
+  base::Fd target = MYDOCKER_TRY(open_in_root(root, e.destination, O_PATH, true));
+  if (e.fstype != "bind") {
+    if (::mount(e.source.c_str(), fd_path(target).c_str(), e.fstype.c_str(), flags,
+                e.data.empty() ? nullptr : e.data.c_str()) != 0) {
+      return base::sys_error("mount {} `{}` on `{}`", e.fstype, e.data, e.destination);
+    }
+    return base::ok();
   }
-  if ((flags & kFlagsForSubmounts) != 0) {
-    base::Fd top = MYDOCKER_TRY(open_in_root(root, dest, O_PATH));
-    std::string top_path = "/proc/self/fd/" + std::to_string(top.get());
-    if (::mount(nullptr, top_path.c_str(), nullptr,
-                MS_REMOUNT | MS_BIND | (flags & kFlagsForSubmounts), nullptr) != 0) {
-      return base::sys_error("remount `{}`", dest);
+  if (::mount(e.source.c_str(), fd_path(target).c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+    return base::sys_error("bind `{}` on `{}`", e.source, e.destination);
+  }
+  if (flags != 0) {
+    base::Fd top = MYDOCKER_TRY(open_in_root(root, e.destination, O_PATH));
+    if (::mount(nullptr, fd_path(top).c_str(), nullptr, MS_REMOUNT | MS_BIND | flags, nullptr) !=
+        0) {
+      return base::sys_error("remount `{}`", e.destination);
     }
   }
   return base::ok();
@@ -141,12 +154,12 @@ base::Result<void> mount_hierarchy(int root, const std::string& dest, const Hier
 
 }  // namespace
 
-base::Result<void> mount_cgroup(int root, const MountOp& op, bool in_cgroupns) {
-  auto all = MYDOCKER_TRY(host_hierarchies());
-  std::string proc_cgroup = MYDOCKER_TRY(base::read_file("/proc/self/cgroup"));
+base::Result<CgroupLayout> plan_cgroup_layout(std::string_view mountinfo,
+                                              std::string_view proc_cgroup, const MountOp& op,
+                                              bool in_cgroupns) {
   std::vector<Hierarchy> v1;
-  const Hierarchy* v2 = nullptr;
-  for (const auto& h : all) {
+  std::vector<Hierarchy> v2;
+  for (auto& h : host_hierarchies(mountinfo)) {
     // Only the standard layout (/sys/fs/cgroup/<name>): a hierarchy mounted elsewhere as well
     // is no part of what the container expects.
     if (h.mount_point != "/sys/fs/cgroup/" + basename_of(h.mount_point) &&
@@ -159,53 +172,67 @@ base::Result<void> mount_cgroup(int root, const MountOp& op, bool in_cgroupns) {
         seen = seen || other.controllers == h.controllers;
       }
       if (!seen) {
-        v1.push_back(h);
+        v1.push_back(std::move(h));
       }
-    } else if (v2 == nullptr) {
-      v2 = &h;
+    } else if (v2.empty()) {
+      v2.push_back(std::move(h));
     }
   }
-  unsigned long flags = op.flags & kFlagsForSubmounts;
-
+  CgroupLayout layout;
   if (op.type == "cgroup2" || v1.empty()) {
-    if (v2 == nullptr) {
+    if (v2.empty()) {
       return base::make_error(base::ErrorCode::FailedPrecondition,
                               "the host has no cgroup hierarchy mounted");
     }
-    return mount_hierarchy(root, op.destination, *v2, proc_cgroup, flags, in_cgroupns);
+    layout.entries.push_back(entry_for(op.destination, v2[0], proc_cgroup, in_cgroupns));
+    return layout;
   }
+  layout.tmpfs = true;
+  for (const auto& h : v1) {
+    std::string name = basename_of(h.mount_point);
+    layout.entries.push_back(entry_for(op.destination + "/" + name, h, proc_cgroup, in_cgroupns));
+    // "cpu,cpuacct" -> cpu and cpuacct point at it, as on the host.
+    for (const auto& c : base::split(h.controllers, ',')) {
+      if (c != name && c.rfind("name=", 0) != 0) {
+        layout.symlinks.emplace_back(c, name);
+      }
+    }
+  }
+  // Hybrid: the v2 tree is at /sys/fs/cgroup/unified.
+  if (!v2.empty() && v2[0].mount_point != "/sys/fs/cgroup") {
+    layout.entries.push_back(entry_for(op.destination + "/" + basename_of(v2[0].mount_point), v2[0],
+                                       proc_cgroup, in_cgroupns));
+  }
+  return layout;
+}
 
-  // v1 or hybrid: a tmpfs to hold one directory per hierarchy, read-only last.
+base::Result<void> mount_cgroup(int root, const MountOp& op, bool in_cgroupns) {
+  std::string mountinfo = MYDOCKER_TRY(base::read_file("/proc/self/mountinfo"));
+  std::string proc_cgroup = MYDOCKER_TRY(base::read_file("/proc/self/cgroup"));
+  CgroupLayout layout = MYDOCKER_TRY(plan_cgroup_layout(mountinfo, proc_cgroup, op, in_cgroupns));
+  unsigned long flags = op.flags & kFlagsForSubmounts;
+  if (!layout.tmpfs) {
+    return apply_entry(root, layout.entries[0], flags);
+  }
+  // The tmpfs stays writable until its entries are in, read-only last.
   {
     base::Fd target = MYDOCKER_TRY(open_in_root(root, op.destination, O_PATH, true));
-    std::string tpath = "/proc/self/fd/" + std::to_string(target.get());
-    if (::mount("tmpfs", tpath.c_str(), "tmpfs", flags & ~MS_RDONLY, "mode=755") != 0) {
+    if (::mount("tmpfs", fd_path(target).c_str(), "tmpfs", flags & ~MS_RDONLY, "mode=755") != 0) {
       return base::sys_error("mount tmpfs");
     }
   }
   base::Fd top = MYDOCKER_TRY(open_in_root(root, op.destination, O_PATH | O_DIRECTORY));
-  for (const auto& h : v1) {
-    std::string name = basename_of(h.mount_point);
-    MYDOCKER_TRY(
-        mount_hierarchy(root, op.destination + "/" + name, h, proc_cgroup, flags, in_cgroupns));
-    // "cpu,cpuacct" -> cpu and cpuacct point at it, as on the host.
-    for (const auto& c : base::split(h.controllers, ',')) {
-      if (c != name && c.rfind("name=", 0) != 0) {
-        if (::symlinkat(name.c_str(), top.get(), c.c_str()) != 0 && errno != EEXIST) {
-          return base::sys_error("symlink `{}` -> `{}`", c, name);
-        }
-      }
+  for (const auto& e : layout.entries) {
+    MYDOCKER_TRY(apply_entry(root, e, flags));
+  }
+  for (const auto& [name, target] : layout.symlinks) {
+    if (::symlinkat(target.c_str(), top.get(), name.c_str()) != 0 && errno != EEXIST) {
+      return base::sys_error("symlink `{}` -> `{}`", name, target);
     }
   }
-  if (v2 != nullptr) {
-    // Hybrid: the v2 tree is at /sys/fs/cgroup/unified.
-    std::string name = basename_of(v2->mount_point);
-    MYDOCKER_TRY(
-        mount_hierarchy(root, op.destination + "/" + name, *v2, proc_cgroup, flags, in_cgroupns));
-  }
   if ((flags & MS_RDONLY) != 0) {
-    std::string top_path = "/proc/self/fd/" + std::to_string(top.get());
-    if (::mount(nullptr, top_path.c_str(), nullptr, MS_REMOUNT | MS_BIND | flags, nullptr) != 0) {
+    if (::mount(nullptr, fd_path(top).c_str(), nullptr, MS_REMOUNT | MS_BIND | flags, nullptr) !=
+        0) {
       return base::sys_error("remount the tmpfs read-only");
     }
   }
