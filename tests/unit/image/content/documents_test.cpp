@@ -342,5 +342,54 @@ TEST(Rfc3339Test, ParseAndFormat) {
   EXPECT_EQ(parse_rfc3339_ns("2026-11-29T17:11:48Z")->second, 0);
 }
 
+// Deterministic byte mutations of valid documents: every parser returns a value or an error
+// (never crashes), and whatever parses serializes to something that parses to the same value.
+TEST(DocumentsFuzzTest, MutatedDocumentsNeverCrash) {
+  const std::vector<std::string> seeds = {kDockerManifest, kDockerConfig,
+                                          R"({"schemaVersion":2,"manifests":[{"mediaType":"a/b",
+      "size":1,"digest":")" + kA + R"(","platform":{"architecture":"arm","os":"linux"}}]})"};
+  const std::string bytes = "{}[]\":,0123456789aZ-.\\ \x00\xff";
+  uint32_t state = 7;
+  auto next = [&] {
+    state = state * 1664525u + 1013904223u;
+    return state >> 8;
+  };
+  int parsed = 0;
+  for (int i = 0; i < 6000; ++i) {
+    std::string doc = seeds[next() % seeds.size()];
+    for (int m = 0, n = 1 + next() % 4; m < n; ++m) {
+      size_t pos = next() % doc.size();
+      switch (next() % 3) {
+        case 0:
+          doc[pos] = bytes[next() % bytes.size()];
+          break;
+        case 1:
+          doc.erase(pos, 1 + next() % 8);
+          break;
+        default:
+          doc.insert(pos, 1, bytes[next() % bytes.size()]);
+          break;
+      }
+      if (doc.empty()) {
+        doc = "{";
+      }
+    }
+    if (auto m = Manifest::parse(doc)) {
+      ++parsed;
+      EXPECT_EQ(*Manifest::parse(m->serialize()), *m);
+    }
+    if (auto x = Index::parse(doc)) {
+      ++parsed;
+      EXPECT_EQ(*Index::parse(x->serialize()), *x);
+    }
+    if (auto c = ImageConfig::parse(doc)) {
+      ++parsed;
+      EXPECT_EQ(*ImageConfig::parse(c->serialize()), *c);
+    }
+    (void)detect_media_type(doc);
+  }
+  EXPECT_GT(parsed, 50);
+}
+
 }  // namespace
 }  // namespace mydocker::image::content
