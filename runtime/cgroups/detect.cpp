@@ -115,8 +115,28 @@ base::Result<Layout> detect(const std::string& mountinfo_path, const std::string
       layout.v1_mounts.emplace(c, root_prefix + m.mount_point);
     }
   }
-  if (v1_controller) {
-    layout.mode = layout.unified_mount.empty() ? Mode::V1 : Mode::Hybrid;
+  if (v1_controller && !layout.unified_mount.empty()) {
+    // Either a hybrid host (the v1 hierarchies hold the controllers, cgroup2 is empty or has
+    // a spare one like hugetlb) or a v2 host on which some tool mounted a stray v1 hierarchy
+    // (net_cls for a VPN, perf_event). A controller lives in one hierarchy only, so the
+    // cgroup2 side holding memory, cpu or pids settles it.
+    auto listed = base::read_file(layout.unified_mount + "/cgroup.controllers");
+    std::string controllers = listed ? " " + *listed + " " : "";
+    for (char& c : controllers) {
+      if (c == '\n') {
+        c = ' ';
+      }
+    }
+    bool v2_holds_the_controllers = false;
+    for (const char* c : {" memory ", " cpu ", " pids "}) {
+      v2_holds_the_controllers |= controllers.find(c) != std::string::npos;
+    }
+    layout.mode = v2_holds_the_controllers ? Mode::V2 : Mode::Hybrid;
+    if (layout.mode == Mode::V2) {
+      layout.v1_mounts.clear();
+    }
+  } else if (v1_controller) {
+    layout.mode = Mode::V1;
   } else if (!layout.unified_mount.empty()) {
     // A lone v1 name= hierarchy (systemd's compat mount) next to cgroup2 is a v2 host.
     layout.mode = Mode::V2;

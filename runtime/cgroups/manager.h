@@ -50,12 +50,14 @@ struct Layout {
 
 // Reads mountinfo (default /proc/self/mountinfo) and classifies the host:
 //   V1     cgroup (v1) mounts only;
-//   Hybrid v1 controller mounts plus a cgroup2 mount (whatever its cgroup.controllers holds:
-//          controllers bound to v1 cannot be in it, so it is at most a side show);
+//   Hybrid v1 controller mounts plus a cgroup2 mount whose cgroup.controllers has none of
+//          memory, cpu, pids (empty, or a spare like hugetlb as on this host);
 //   V2     a cgroup2 mount and no v1 controller mount (a v1 `name=` hierarchy alone does not
-//          count: it carries no controller).
-// Mount points in the result are prefixed with `root_prefix` (tests point it at a temp tree;
-// mountinfo itself always names host paths). FailedPrecondition when no cgroup fs is mounted.
+//          count: it carries no controller), or a cgroup2 mount holding memory, cpu or pids
+//          next to stray v1 mounts (net_cls mounted by some tool), which are then ignored.
+// Mount points in the result are prefixed with `root_prefix`, and cgroup.controllers is read
+// there (tests point it at a temp tree; mountinfo itself always names host paths).
+// FailedPrecondition when no cgroup fs is mounted.
 base::Result<Layout> detect(const std::string& mountinfo_path = "/proc/self/mountinfo",
                             const std::string& root_prefix = "");
 

@@ -104,6 +104,29 @@ TEST_F(DetectTest, V2WithSystemdNamedV1HierarchyIsStillV2) {
   EXPECT_TRUE(l.v1_mounts.empty());
 }
 
+TEST_F(DetectTest, HybridWithASpareControllerInCgroup2) {
+  // This host: hugetlb is not mounted in v1, so the kernel lists it in the cgroup2 root.
+  std::string prefix = dir_.path() + "/root";
+  ASSERT_TRUE(base::mkdir_all(prefix + "/sys/fs/cgroup/unified"));
+  ASSERT_TRUE(
+      base::write_file(prefix + "/sys/fs/cgroup/unified/cgroup.controllers", "hugetlb\n", O_CREAT));
+  EXPECT_EQ(detect_text(kHybrid, prefix).mode, Mode::Hybrid);
+}
+
+TEST_F(DetectTest, V2WithAStrayV1NetClsMountIsV2) {
+  std::string prefix = dir_.path() + "/root";
+  ASSERT_TRUE(base::mkdir_all(prefix + "/sys/fs/cgroup"));
+  ASSERT_TRUE(base::write_file(prefix + "/sys/fs/cgroup/cgroup.controllers",
+                               "cpuset cpu io memory hugetlb pids rdma misc\n", O_CREAT));
+  std::string text = std::string(kV2) +
+                     "50 26 0:40 / /sys/fs/cgroup/net_cls rw,relatime - cgroup cgroup "
+                     "rw,net_cls\n";
+  Layout l = detect_text(text, prefix);
+  EXPECT_EQ(l.mode, Mode::V2);
+  EXPECT_EQ(l.unified_mount, prefix + "/sys/fs/cgroup");
+  EXPECT_TRUE(l.v1_mounts.empty());
+}
+
 TEST_F(DetectTest, RootPrefixIsPrepended) {
   Layout l = detect_text(kHybrid, "/tmp/fake");
   EXPECT_EQ(l.unified_mount, "/tmp/fake/sys/fs/cgroup/unified");
