@@ -47,8 +47,28 @@
 // in-memory maps and orders the file writes (held across those writes so the files always
 // match some serial order of the calls). Results are snapshots (copies). Hooks are never
 // called with `mu_` held, so they may take the engine's own locks (no lock-order inversion
-// with threads that hold those locks and call into the store); they must not call back into
-// the ImageStore from inside a remove()/prune() though (that would only see stale state).
+// with threads that hold those locks and call into the store). A hook may even call the
+// store: container_usage sees the state before the operation, release_layers the state after.
+//
+// Wiring (engine / image/archive), with a layers::LayerStore holding one reference per image
+// on the image's top chain ID (taken when the layers are registered, before add()):
+//   hooks.release_layers = [&](const ImageRecord& r) {
+//     std::vector<ReleasedLayer> out;
+//     if (r.config.rootfs.diff_ids.empty()) return out;
+//     auto chains = chain_ids(r.config.rootfs.diff_ids);
+//     std::map<ChainId, int64_t> sizes;  // read before release() deletes them
+//     for (auto& c : chains) if (auto l = layers.get(c)) sizes[c] = l->size;
+//     if (auto gone = layers.release(chains.back()))
+//       for (auto& c : *gone) out.push_back({c.str(), sizes[c]});
+//     return out;
+//   };
+//   hooks.layer_diff_size = [&](const ChainId& c) -> std::optional<int64_t> {
+//     auto l = layers.get(c); return l ? std::optional<int64_t>(l->size) : std::nullopt; };
+//   hooks.container_usage = [&] { /* snapshot of the container store: image ID -> users */ };
+// Load/import order: register layers, write the manifest blob (if any) to the content store,
+// add({config bytes, sum of layer sizes, manifest digest}), then tag() each RepoTag and each
+// name@manifest-digest. Save: get() -> config bytes via ContentStore::read(id.digest()),
+// diff IDs from record.config.rootfs, names from record.repo_tags()/repo_digests().
 #pragma once
 
 #include <cstdint>
