@@ -137,6 +137,7 @@ bool enter_user_namespace(Reporter& rep) {
 struct Isolation {
   bool user = false;  // a user namespace of its own, owning the other namespaces
   int extra_flags = 0;
+  int dropped_flags = 0;  // of the default mount, pid, uts, ipc and net
 };
 
 // Runs `body` as PID 1 of fresh namespaces; returns what it reported plus "exit".
@@ -157,8 +158,8 @@ Report run_in_container(const std::function<void(Reporter&)>& body, Isolation is
     if (iso.user && !enter_user_namespace(rep)) {
       ::_exit(119);
     }
-    if (::unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
-                  iso.extra_flags) != 0) {
+    int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
+    if (::unshare((flags & ~iso.dropped_flags) | iso.extra_flags) != 0) {
       rep.put("harness", "unshare: " + errno_name(errno));
       ::_exit(120);
     }
@@ -720,6 +721,58 @@ TEST_F(RootMountTest, FileBindOntoDanglingSymlink) {
   EXPECT_TRUE(base::path_exists(rootfs_ + "/run/systemd/resolv.conf"));
   EXPECT_TRUE(base::path_exists(rootfs_ + "/etc/nowhere"));
   EXPECT_FALSE(base::path_exists("/etc/nowhere"));
+}
+
+// Without a network namespace of its own, a user namespace may not mount sysfs: the host's is
+// bound instead, read-only as asked.
+TEST_F(RootMountTest, UserNamespaceWithoutNetnsBindsSysfs) {
+  MYDOCKER_REQUIRE(testing::Need::UserNs);
+  spec::Spec spec = base_spec();
+  spec.linux.namespaces.push_back({spec::NamespaceType::User, ""});
+  // A fresh procfs needs the pid namespace to belong to the user namespace: it does here.
+  Report r = run_in_container(
+      [&](Reporter& rep) {
+        if (!set_up_rootfs(rep, spec)) {
+          return;
+        }
+        rep.put("sys_ro", std::to_string(is_readonly("/sys")));
+        rep.put("sys_kernel", node_kind("/sys/kernel"));
+        auto points = mount_points(mountinfo());
+        rep.put("sys_mounted",
+                std::find(points.begin(), points.end(), "/sys") != points.end() ? "1" : "0");
+        // The rbind brought the host's /sys submounts along: its /sys/fs/cgroup lies under ours.
+        rep.put("cgroup_stack",
+                std::to_string(std::count(points.begin(), points.end(), "/sys/fs/cgroup")));
+      },
+      {.user = true, .dropped_flags = CLONE_NEWNET});
+  ASSERT_EQ(r["setup"], "ok") << r["harness"];
+  EXPECT_EQ(r["sys_ro"], "1");
+  EXPECT_EQ(r["sys_kernel"], "dir");
+  EXPECT_EQ(r["sys_mounted"], "1");
+  auto host_points = mount_points(host_mounts_);
+  bool host_has_cgroup_mount =
+      std::find(host_points.begin(), host_points.end(), "/sys/fs/cgroup") != host_points.end();
+  EXPECT_EQ(r["cgroup_stack"], host_has_cgroup_mount ? "2" : "1");
+}
+
+// A read-only /dev still gets its devices: it is remounted read-only at the end.
+TEST_F(RootMountTest, ReadonlyDevGetsDevicesFirst) {
+  spec::Spec spec = base_spec();
+  spec.mounts[1].options.push_back("ro");
+  Report r = run_in_container([&](Reporter& rep) {
+    if (!set_up_rootfs(rep, spec)) {
+      return;
+    }
+    rep.put("dev_null", node_kind("/dev/null"));
+    rep.put("dev_ro", std::to_string(is_readonly("/dev")));
+    rep.put("dev_create", open_outcome("/dev/new", O_CREAT | O_WRONLY));
+    rep.put("shm_create", open_outcome("/dev/shm/new", O_CREAT | O_WRONLY));
+  });
+  ASSERT_EQ(r["setup"], "ok");
+  EXPECT_EQ(r["dev_null"], "char 1:3");
+  EXPECT_EQ(r["dev_ro"], "1");
+  EXPECT_EQ(r["dev_create"], "EROFS");
+  EXPECT_EQ(r["shm_create"], "ok");
 }
 
 TEST_F(RootMountTest, SharedRootfsPropagationStillPivots) {
