@@ -93,7 +93,8 @@ class Manager {
   // InvalidArgument naming the file and value (`cgroup `memory.limit_in_bytes` = `12`:
   // Invalid argument`); a controller the spec needs but the host lacks is FailedPrecondition.
   // v2 device rules become a BPF program attached to the cgroup (devices_bpf.h).
-  // On any failure the directories create() made are removed again.
+  // On any failure the directories create() made are removed again. v1 hierarchies without a
+  // controller (name=systemd) are best effort in create() and add_process().
   virtual base::Result<void> create(const spec::Resources& resources) = 0;
   // Moves the process (all its threads) into the cgroup. NotFound when it has gone.
   virtual base::Result<void> add_process(pid_t pid) = 0;

@@ -30,13 +30,27 @@ class V1Manager final : public Manager {
         mounts_.push_back(mount);
       }
     }
+    for (const std::string& mount : mounts_) {
+      bool named_only = true;
+      for (const auto& [controller, m] : layout.v1_mounts) {
+        if (m == mount && controller.rfind("name=", 0) != 0) {
+          named_only = false;
+        }
+      }
+      if (named_only) {
+        optional_.insert(mount + "/" + rel_);
+      }
+    }
   }
 
   base::Result<void> create(const spec::Resources& resources) override {
     std::vector<std::string> made;
     base::ScopeExit rollback([&] { fs::remove_made(made, options_); });
     for (const std::string& mount : mounts_) {
-      MYDOCKER_TRY(fs::make_dirs(mount, rel_, made, options_));
+      auto r = fs::make_dirs(mount, rel_, made, options_);
+      if (!r && optional_.count(mount + "/" + rel_) == 0) {
+        return std::move(r).error();
+      }
     }
     MYDOCKER_TRY(inherit_cpuset());
     MYDOCKER_TRY(apply(resources));
@@ -47,7 +61,10 @@ class V1Manager final : public Manager {
   base::Result<void> add_process(pid_t pid) override {
     std::string value = std::to_string(pid);
     for (const std::string& dir : dirs()) {
-      MYDOCKER_TRY_CTX(fs::write(dir, "cgroup.procs", value), "add process to `{}`", dir);
+      auto r = fs::write(dir, "cgroup.procs", value);
+      if (!r && (optional_.count(dir) == 0 || r.error().sys_errno() == ESRCH)) {
+        return std::move(r).error().wrap(fmt::format("add process to `{}`", dir));
+      }
     }
     return base::ok();
   }
@@ -258,6 +275,9 @@ class V1Manager final : public Manager {
   Options options_;
   std::map<std::string, std::string> controller_dir_;
   std::vector<std::string> mounts_;  // distinct mount points, one dir each
+  // Dirs in hierarchies without a controller (name=systemd): only bookkeeping for systemd,
+  // so a read-only or odd one (a container's view of the host) must not stop a container.
+  std::set<std::string> optional_;
 };
 
 }  // namespace

@@ -295,6 +295,23 @@ TEST_F(V1ManagerTest, OneDirPerHierarchyCoMountedOnce) {
   EXPECT_EQ(m->dirs().size(), l.v1_mounts.size() - 1);
 }
 
+TEST_F(V1ManagerTest, NamedHierarchyIsBestEffort) {
+  // A name=systemd hierarchy we cannot write (here: its "mount" is a file) does not stop
+  // create or add_process; controller hierarchies do.
+  Layout l = fake_.layout();
+  std::string bogus = tmp_.path() + "/not-a-dir";
+  put(bogus, "");
+  l.v1_mounts["name=systemd"] = bogus;
+  auto m = make(l);
+  auto r = m->create(some_limits());
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_TRUE(m->add_process(4242));
+  EXPECT_EQ(get(fake_.path("memory", "mydocker/ctr", "cgroup.procs")), "4242");
+  l.v1_mounts["memory"] = bogus;
+  auto broken = make(l);
+  EXPECT_FALSE(broken->create({}));
+}
+
 TEST_F(V1ManagerTest, CpusetInheritedFromParentAtEveryLevel) {
   auto m = make(fake_.layout());
   ASSERT_TRUE(m->create({}));
