@@ -88,7 +88,10 @@ class LayerStore {
 
   // Unpacks `tar` (tar, tar+gzip or tar+zstd) on top of `parent` (nullopt: a base layer) and
   // returns the new layer's chain ID, holding one reference for the caller. If the layer
-  // already exists, it is only counted (the stream is still read to learn its DiffID).
+  // already exists, it is only counted: the DiffID (hence the chain ID) is known only once the
+  // stream has been read, so it is unpacked into tmp/ in the same single pass and that copy is
+  // discarded; the store never holds two copies. Callers that know the DiffID (from an image
+  // config) should use register_with_diff_id, which skips the stream entirely.
   // Errors: NotFound (parent missing), unpack() errors (InvalidArgument for bad streams and
   // refused entries, naming them), filesystem errors. Nothing is left behind on error.
   base::Result<RegisterResult> register_layer(const std::optional<ChainId>& parent,
