@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: Apache-2.0
+// Images: the image service for one data root — the content store, the layer store and the
+// image store wired together, plus the operations that move images in and out: import, load,
+// save, export, and the garbage collection behind remove and prune. The daemon holds one.
+//
+//   <data-root>/
+//     content/   ContentStore: configs, manifests and the layer blobs as loaded/imported
+//     layers/    LayerStore: each layer unpacked once, keyed by chain ID
+//     image/     ImageStore: image metadata and names
+//
+// What an image holds (the rule the garbage collector and start-up recovery follow):
+//   * its config blob and its manifests (ImageRecord::manifests), and every blob those
+//     manifests name (the layer blobs as they arrived: compressed or not);
+//   * exactly one layer-store reference, on its top layer (chain ID of all its DiffIDs); the
+//     layers below stay through the layer store's parent links. An image without layers holds
+//     none. Containers add their own references (Options::container_layers tells recovery).
+// Every import and load records a manifest for the image (the OCI one it came with, or one
+// made from a docker-save entry / the imported blob), so its layer blobs are always reachable.
+//
+// Save serves the original layer blobs (decompressed on the fly when they were stored
+// compressed), whose uncompressed digest is the DiffID in the config. Re-tarring a diff
+// directory cannot reproduce a DiffID byte for byte (tar header layout, field order, padding
+// and PAX records differ between writers), so keeping the blob is what makes save -> load give
+// the same image ID. The cost is disk: a layer is kept twice, as blob and unpacked.
+//
+// Crash safety: a load or import commits in this order: blobs (content store, each verified
+// and atomically renamed) -> layers (layer store, atomically renamed) -> image metadata
+// (ImageStore::add: the commit point) -> names. A kill -9 before the metadata leaves blobs no
+// image names and layer references no image holds; open() removes both:
+//   1. content ingest leftovers and layer-store temp dirs (ContentStore/LayerStore::open);
+//   2. images whose layers are missing are removed (they could not run);
+//   3. every layer's reference count is set to what images and containers hold (so references
+//      taken by an interrupted load, or not dropped by an interrupted remove, are fixed);
+//   4. blobs no image holds are deleted.
+//
+// Concurrency: all methods may be called from many threads. Loads and imports run in
+// parallel; garbage collection (remove, prune, open) excludes them (gc_mu_), and blobs a
+// running operation touches are pinned against another operation's failure cleanup.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "image/archive/export.h"
+#include "image/archive/tar_io.h"
+#include "image/content/content_store.h"
+#include "image/digest/digest.h"
+#include "image/layers/layer_store.h"
+#include "image/layers/source.h"
+#include "image/store/image_store.h"
+#include "runtime/base/error.h"
+
+namespace mydocker::image {
+
+using archive::ExportOptions;
+using archive::Sink;
+
+struct ImagesOptions {
+  layers::LayerStore::Options layers;  // Overlay whiteouts for root; Keep when unprivileged
+  // The layers containers hold a reference on, one entry per reference (a container's RW layer
+  // retains its image's top layer). Read once by open() to set reference counts right. A
+  // daemon with containers MUST set it: unset means "no container holds a layer".
+  std::function<base::Result<std::vector<ChainId>>()> container_layers;
+  // Which containers use which image (remove's and prune's conflict rules; passed to the
+  // ImageStore as Hooks::container_usage). Default: none.
+  std::function<store::ContainerUsage()> container_usage;
+  // Platform for import (Docker uses the daemon's). Default: this host (uname), os "linux".
+  std::string architecture;
+  std::string variant;
+};
+
+struct ImportOptions {
+  std::string reference;             // "" (untagged) or "repo[:tag]"; no digest
+  std::string message;               // history comment; default "Imported from <source>"
+  std::string source = "-";          // where the tar came from, for the default message
+  std::vector<std::string> changes;  // Dockerfile instructions (changes.h)
+};
+
+struct LoadedImage {
+  ImageId id;
+  std::vector<std::string> tags;  // familiar, e.g. "busybox:latest"
+};
+
+struct LoadResult {
+  std::vector<LoadedImage> images;
+  // Docker's output lines, without "\n": "Loaded image: busybox:latest" per tag, or
+  // "Loaded image ID: sha256:..." for an image without tags.
+  std::vector<std::string> lines;
+};
+
+class Images {
+ public:
+  // Opens (creating) the stores under `data_root` and runs the start-up recovery above.
+  // Errors: the stores' open errors; filesystem errors of the recovery.
+  static base::Result<std::unique_ptr<Images>> open(const std::string& data_root,
+                                                    ImagesOptions options = {});
+  Images(const Images&) = delete;
+  Images& operator=(const Images&) = delete;
+  ~Images();
+
+  content::ContentStore& content() { return *content_; }
+  layers::LayerStore& layers() { return *layers_; }
+  store::ImageStore& images() { return *images_; }  // tag, list, inspect, history, resolve
+  const std::string& data_root() const { return root_; }
+  // What open()'s recovery did, one line each (for the daemon log).
+  const std::vector<std::string>& recovery_log() const { return recovery_log_; }
+
+  // `docker import`: `tar` (a rootfs as tar, tar+gzip or tar+zstd) becomes a one-layer image
+  // with a config for this host's platform and `opts.changes` applied. Returns the image ID.
+  // Errors: InvalidArgument for a bad reference ("invalid reference format..."), a bad change
+  // (changes.h) — both before `tar` is read — or a bad stream (naming the entry); nothing is
+  // left behind on error.
+  base::Result<ImageId> import_image(layers::ByteSource& tar, const ImportOptions& opts);
+
+  // `docker load`: a `docker save` tarball or an OCI image layout, as a tar (plain or
+  // compressed), detected by content (manifest.json wins when both are present, as Docker).
+  // Streams: each member goes to the content store as it is read; memory stays bounded.
+  // All digests are verified (OCI blobs against their names and descriptors, layers against
+  // the DiffIDs in their config). Errors (InvalidArgument, naming the problem): a malformed or
+  // truncated archive, a member name that escapes (`../x`, `/x`), a digest or size mismatch,
+  // a manifest naming a blob the archive lacks, a bad manifest/config/reference, a layer
+  // count that does not match the config; NotImplemented for legacy (pre-1.10) archives.
+  // On error no image of the archive is added and the blobs and layers it brought are gone.
+  base::Result<LoadResult> load(layers::ByteSource& archive);
+
+  // `docker save`: the images named by `names` (references or IDs; a name without tag saves
+  // every tag of that repository, as Docker) as one tar that is both a docker-save archive
+  // (manifest.json, repositories) and an OCI layout (oci-layout, index.json, blobs/sha256/),
+  // as Docker 25 writes: configs, manifests and uncompressed layers under blobs/sha256/.
+  // Errors: NotFound "No such image: X" before anything is written; a missing layer blob
+  // (FailedPrecondition); errors of `out`.
+  base::Result<void> save(const std::vector<std::string>& names, const Sink& out);
+
+  // `docker export`: see export.h.
+  base::Result<void> export_rootfs(const std::string& dir, const Sink& out,
+                                   const ExportOptions& opts = {});
+
+  // `docker rmi` (ImageStore::remove) followed by garbage collection of the blobs the deleted
+  // images held.
+  base::Result<std::vector<store::DeleteItem>> remove(std::string_view ref_or_id,
+                                                      bool force = false, bool prune = true);
+  // `docker image prune` (ImageStore::prune) followed by garbage collection.
+  base::Result<store::PruneReport> prune(const store::Filters& filters = {});
+  // Deletes blobs no image holds and layers no image or container holds. Returns the number
+  // of blobs removed.
+  base::Result<size_t> collect_garbage();
+
+  // The top-layer chain ID of an image (nullopt for an image without layers).
+  static std::optional<ChainId> top_layer(const content::ImageConfig& config);
+
+ private:
+  struct Op;  // one running import/load: the blobs it pins and the layer refs it holds
+  Images(std::string root, ImagesOptions options);
+  base::Result<void> recover();
+  // Blobs every image holds (config, manifests, the manifests' blobs).
+  std::map<std::string, bool> referenced_blobs() const;
+  void pin(Op& op, const Digest& d);
+  void finish_op(Op& op, bool success);
+  std::vector<store::ReleasedLayer> release_image_layers(const store::ImageRecord& rec);
+  // Registers blobs[i] as the layers with DiffIDs diffs[i], bottom first; the op holds one
+  // reference on the top. Verifies each DiffID, also when the layer existed already.
+  base::Result<std::optional<ChainId>> register_layers(Op& op, const std::vector<DiffId>& diffs,
+                                                       const std::vector<Digest>& blobs);
+  base::Result<ImageId> commit_image(Op& op, const std::string& config_bytes,
+                                     const Digest& manifest, const std::optional<ChainId>& top,
+                                     const std::vector<reference::Reference>& tags);
+
+  const std::string root_;
+  ImagesOptions options_;
+  std::unique_ptr<content::ContentStore> content_;
+  std::unique_ptr<layers::LayerStore> layers_;
+  std::unique_ptr<store::ImageStore> images_;
+  std::vector<std::string> recovery_log_;
+
+  // Shared by imports and loads for their whole run; exclusive for garbage collection.
+  std::shared_mutex gc_mu_;
+  // Serialises the commit step (exists? -> add) so two loads of one image take one reference.
+  std::mutex commit_mu_;
+  // Guards pins_: digest -> number of running operations that touch the blob.
+  std::mutex pin_mu_;
+  std::map<std::string, int> pins_;
+};
+
+}  // namespace mydocker::image
