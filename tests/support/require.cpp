@@ -49,11 +49,21 @@ std::string check(Need need) {
         for (int i = 0; i < 5 && fields >> f; ++i) {
           mount_point = f;
         }
-        if (!slurp(mount_point + "/cgroup.controllers").empty()) {
+        // A unified mount beside v1 may list a stray controller (hugetlb here): only one
+        // that holds the ones containers need counts as a v2 host.
+        std::string controllers = " " + slurp(mount_point + "/cgroup.controllers") + " ";
+        bool has_all = true;
+        for (const char* c : {" memory", " cpu", " pids"}) {
+          if (controllers.find(std::string(c) + " ") == std::string::npos &&
+              controllers.find(std::string(c) + "\n") == std::string::npos) {
+            has_all = false;
+          }
+        }
+        if (has_all) {
           return "";
         }
       }
-      return "needs a cgroup v2 hierarchy with controllers (this host's has none)";
+      return "needs a cgroup v2 hierarchy with the memory, cpu and pids controllers";
     }
     case Need::Overlay:
       return slurp("/proc/filesystems").find("overlay") != std::string::npos ? ""
