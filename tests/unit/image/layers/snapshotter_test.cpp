@@ -77,13 +77,16 @@ class CopyStoreTest : public ::testing::Test {
     auto s = CopyStore::open(*layers_, tmp_.path() + "/rw");
     ASSERT_TRUE(s) << s.error().to_string();
     store_ = std::move(*s);
-    MemorySource base(make_tar({dir("d/"), file("d/a", "a"), dir("d/sub/"), file("d/sub/x", "x"),
-                                file("gone", "g"), file("keep", "k"), file("bin/sh", "sh", 0755),
-                                hardlink("bin/ash", "bin/sh"), symlink("s", "keep")}));
+    std::string base_tar =
+        make_tar({dir("d/"), file("d/a", "a"), dir("d/sub/"), file("d/sub/x", "x"),
+                  file("gone", "g"), file("keep", "k"), file("bin/sh", "sh", 0755),
+                  hardlink("bin/ash", "bin/sh"), symlink("s", "keep")});
+    MemorySource base(base_tar);
     base_ = layers_->register_layer(std::nullopt, base)->chain_id;
-    MemorySource top(
+    std::string top_tar =
         make_tar({file(".wh.gone", ""), dir("d/"), file("d/.wh..wh..opq", ""), file("d/b", "b"),
-                  file("keep", "new"), dir("s/"), file("s/inside", "i")}));
+                  file("keep", "new"), dir("s/"), file("s/inside", "i")});
+    MemorySource top(top_tar);
     top_ = layers_->register_layer(base_, top)->chain_id;
   }
 
