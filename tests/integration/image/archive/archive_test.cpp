@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <array>
@@ -136,6 +138,35 @@ TEST_F(RootArchiveTest, ImportBusyboxThenSaveLoadGivesTheSameImage) {
   auto again = load_file(*images_, path("saved.tar"));
   ASSERT_TRUE(again) << again.error().to_string();
   EXPECT_EQ(images_->layers().list().size(), 1u);
+}
+
+TEST_F(RootArchiveTest, ExportTurnsOverlayWhiteoutsIntoOciOnes) {
+  std::string dir = path("upper");
+  ASSERT_TRUE(base::mkdir_all(dir + "/opq"));
+  ASSERT_TRUE(base::write_file_atomic(dir + "/opq/new", "n"));
+  ASSERT_EQ(::mknod((dir + "/gone").c_str(), S_IFCHR | 0, makedev(0, 0)), 0);
+  ASSERT_EQ(::setxattr((dir + "/opq").c_str(), "trusted.overlay.opaque", "y", 1, 0), 0);
+  std::string out;
+  archive::Sink sink = [&](std::string_view d) {
+    out.append(d);
+    return base::ok();
+  };
+  archive::ExportOptions o;
+  o.overlay_whiteouts = true;
+  ASSERT_TRUE(images_->export_rootfs(dir, sink, o));
+  layers::MemorySource src(out);
+  auto reader = archive::TarReader::open(src);
+  ASSERT_TRUE(reader);
+  std::vector<std::string> names;
+  for (;;) {
+    auto h = reader->next();
+    ASSERT_TRUE(h) << h.error().to_string();
+    if (!*h) {
+      break;
+    }
+    names.push_back((*h)->name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{".wh.gone", "opq/", "opq/.wh..wh..opq", "opq/new"}));
 }
 
 class RootSkopeoTest : public RootArchiveTest {

@@ -5,15 +5,19 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "image/archive/tar_io.h"
 #include "image/content/manifest.h"
+#include "runtime/base/fd.h"
 #include "runtime/base/file.h"
 #include "tests/support/busybox_rootfs.h"
 #include "tests/unit/image/layers/tar_builder.h"
@@ -327,6 +331,43 @@ TEST_F(ImagesTest, LoadOciLayoutWithABareTagIsUntagged) {
   EXPECT_EQ(r->lines[0], "Loaded image ID: " + r->images[0].id.str());
 }
 
+TEST_F(ImagesTest, LoadOciLayoutPicksThisPlatformFromANestedIndex) {
+  OciParts amd = oci_parts({layer_a()}, "", "");
+  OciParts arm = oci_parts({layer_b()}, "", "");
+  auto desc = [](const std::string& manifest, const std::string& arch) {
+    return json{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                {"digest", Digest::sha256_of(manifest).str()},
+                {"size", manifest.size()},
+                {"platform", {{"architecture", arch}, {"os", "linux"}}}};
+  };
+  std::string nested =
+      json{{"schemaVersion", 2},
+           {"mediaType", "application/vnd.oci.image.index.v1+json"},
+           {"manifests", {desc(arm.manifest, "arm64"), desc(amd.manifest, "amd64")}}}
+          .dump();
+  json top = {{"mediaType", "application/vnd.oci.image.index.v1+json"},
+              {"digest", Digest::sha256_of(nested).str()},
+              {"size", nested.size()},
+              {"annotations", {{"io.containerd.image.name", "docker.io/library/multi:1"}}}};
+  std::vector<tb::TarEntry> e;
+  e.push_back(tb::file("index.json", json{{"schemaVersion", 2}, {"manifests", {top}}}.dump()));
+  e.push_back(tb::file("blobs/sha256/" + hex_of(nested), nested));
+  for (const OciParts* p : {&amd, &arm}) {
+    e.push_back(tb::file("blobs/sha256/" + hex_of(p->layer_blobs[0]), p->layer_blobs[0]));
+    e.push_back(tb::file("blobs/sha256/" + hex_of(p->config), p->config));
+    e.push_back(tb::file("blobs/sha256/" + hex_of(p->manifest), p->manifest));
+  }
+  auto r = load(tb::make_tar(e));
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_EQ(r->images.size(), 1u);
+  EXPECT_EQ(r->images[0].id.digest(), Digest::sha256_of(amd.config));
+  EXPECT_EQ(r->lines, std::vector<std::string>{"Loaded image: multi:1"});
+  // The arm64 image's blobs were brought by the archive but belong to no image: dropped.
+  EXPECT_FALSE(blobs().contains(hex_of(arm.config)));
+  EXPECT_FALSE(blobs().contains(hex_of(nested)));
+  EXPECT_EQ(layer_dirs().size(), 1u);
+}
+
 TEST_F(ImagesTest, SaveLoadRoundTripKeepsIdAndTags) {
   std::vector<std::string> layers = {layer_a(), layer_b()};
   auto r1 = load(oci_tar(oci_parts(layers, "", "docker.io/library/round:trip")));
@@ -627,6 +668,69 @@ TEST_F(ImagesTest, ExportWritesTheTreeInOrder) {
   }
   EXPECT_EQ(seen, (std::vector<std::string>{"a f", "b d", "b/file f", "b/hard h>a", "b/sub d",
                                             "link l>/etc/passwd"}));
+}
+
+}  // namespace
+}  // namespace mydocker::image
+
+namespace mydocker::image {
+namespace {
+
+// A real kill -9: a child process streams an archive from a pipe; the parent stops feeding it
+// at `cut` bytes before the end, waits until the child has committed `wait_blobs` blobs, and
+// kills it. Reopening must then show nothing of it.
+class ImagesKillTest : public ImagesTest {
+ protected:
+  void kill_during(const std::string& data, size_t cut, bool import, size_t wait_blobs) {
+    images_.reset();  // one process per data root
+    int fds[2];
+    ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::close(fds[1]);
+      auto images = open(root());
+      if (!images) {
+        ::_exit(2);
+      }
+      layers::FdSource src(fds[0]);
+      if (import) {
+        (void)(*images).import_image(src, {});
+      } else {
+        (void)(*images).load(src);
+      }
+      ::_exit(0);
+    }
+    ::close(fds[0]);
+    base::Fd w = base::Fd::adopt(fds[1]);
+    ASSERT_TRUE(base::write_all(w.get(), std::string_view(data).substr(0, data.size() - cut)));
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (
+        (blobs().size() < wait_blobs || (import && list_dir(root() + "/content/ingest").empty())) &&
+        std::chrono::steady_clock::now() < deadline) {
+      ::usleep(10000);
+    }
+    EXPECT_GE(blobs().size(), wait_blobs);
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFSIGNALED(status));
+    images_ = open(root());
+    ASSERT_TRUE(images_);
+    expect_empty();
+  }
+};
+
+TEST_F(ImagesKillTest, KillDuringLoadLeavesNoImage) {
+  std::vector<std::string> layers = {layer_a(), layer_b()};
+  std::string tar = docker_save(layers, config_for(layers), {"killed:1"});
+  // Everything but manifest.json's tail has arrived: the layer blobs are committed.
+  kill_during(tar, 1024 + 512, /*import=*/false, 2);
+}
+
+TEST_F(ImagesKillTest, KillDuringImportLeavesNoImage) {
+  std::string big = tb::make_tar({tb::file("big", std::string(4 << 20, 'x'))});
+  kill_during(big, 1 << 20, /*import=*/true, 0);
 }
 
 }  // namespace
