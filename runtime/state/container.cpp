@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "runtime/base/file.h"
@@ -36,6 +38,31 @@ using state::Status;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kStopTimeout = std::chrono::seconds(10);
+
+// MYDOCKER_RUNTIME_TIMING=1: one stderr line per phase of create/run/destroy, to see where
+// the start time goes (docs/benchmarks.md). Off: one getenv per process.
+class PhaseTimer {
+ public:
+  PhaseTimer() : on_(std::getenv("MYDOCKER_RUNTIME_TIMING") != nullptr), last_(Clock::now()) {}
+  void mark(std::string_view phase) {
+    if (!on_) {
+      return;
+    }
+    auto now = Clock::now();
+    std::fprintf(stderr, "timing: %-24.*s %8.3f ms\n", static_cast<int>(phase.size()), phase.data(),
+                 std::chrono::duration<double, std::milli>(now - last_).count());
+    last_ = now;
+  }
+
+ private:
+  bool on_;
+  Clock::time_point last_;
+};
+
+PhaseTimer& timer() {
+  static PhaseTimer t;
+  return t;
+}
 
 std::string default_cgroups_path(const spec::Spec& s, const std::string& id) {
   return s.linux.cgroups_path.empty() ? "/mydocker/" + id : s.linux.cgroups_path;
@@ -192,7 +219,9 @@ base::Result<Container> Container::create(const std::string& id, const std::stri
     return base::sys_error("bundle `{}`", bundle_in);
   }
   std::string bundle = abs;
+  timer().mark("start");
   spec::Spec s = MYDOCKER_TRY(spec::load_bundle(bundle));
+  timer().mark("load bundle");
   if (!s.process) {
     return base::make_error(ErrorCode::InvalidArgument,
                             "process: missing (a container needs a process to run)");
@@ -205,6 +234,7 @@ base::Result<Container> Container::create(const std::string& id, const std::stri
     init.seccomp = MYDOCKER_TRY_CTX(seccomp::compile(*s.linux.seccomp), "linux.seccomp");
   }
   MYDOCKER_TRY(process::validate_process(*s.process, process::current_host_limits()));
+  timer().mark("validate (plan, seccomp)");
   if (s.process->terminal && options.console_socket.empty() && options.console_fd < 0) {
     return base::make_error(ErrorCode::InvalidArgument,
                             "process.terminal: a terminal needs a console socket "
@@ -212,6 +242,7 @@ base::Result<Container> Container::create(const std::string& id, const std::stri
   }
   std::string cg_path = default_cgroups_path(s, id);
   auto cg = MYDOCKER_TRY_CTX(open_cgroup(cg_path), "linux.cgroupsPath `{}`", cg_path);
+  timer().mark("cgroup detect");
 
   state::Paths paths(options.root, id);
   MYDOCKER_TRY(base::mkdir_all(options.root, 0700));
@@ -223,7 +254,7 @@ base::Result<Container> Container::create(const std::string& id, const std::stri
   }
   base::ScopeExit remove_dir([&] { (void)base::remove_all(paths.dir()); });
   std::string config_text = MYDOCKER_TRY(base::read_file(bundle + "/config.json"));
-  MYDOCKER_TRY(base::write_file_atomic(paths.config_json(), config_text, 0600));
+  MYDOCKER_TRY(state::write_file_replace(paths.config_json(), config_text, 0600));
   if (options.hold) {
     if (::mkfifo(paths.exec_fifo().c_str(), 0600) < 0) {
       return base::sys_error("mkfifo `{}`", paths.exec_fifo());
@@ -235,15 +266,20 @@ base::Result<Container> Container::create(const std::string& id, const std::stri
 
   spec::Resources resources = s.linux.resources.value_or(spec::Resources{});
   append_default_device_rules(s, resources);
+  timer().mark("state dir");
   MYDOCKER_TRY_CTX(cg->create(resources), "linux.resources");
+  timer().mark("cgroup create");
   base::ScopeExit destroy_cgroup([&] { (void)cg->destroy(); });
 
   // Relative bind sources are relative to the bundle (runc runs in the bundle directory).
   process::BeforeGo join_cgroup = [&](pid_t child) -> base::Result<void> {
+    timer().mark("clone");
     MYDOCKER_TRY_CTX(cg->add_process(child), "join cgroup `{}`", cg_path);
+    timer().mark("cgroup join");
     return base::ok();
   };
   pid_t pid = MYDOCKER_TRY(process::spawn_init(init, join_cgroup));
+  timer().mark("init setup until ready");
   base::ScopeExit kill_init([pid] { kill_and_reap(pid); });
 
   state::State st;
@@ -257,11 +293,12 @@ base::Result<Container> Container::create(const std::string& id, const std::stri
   st.cgroups_path = cg_path;
   st.created = state::now_rfc3339();
   st.owner = ::getuid();
-  MYDOCKER_TRY(base::write_file_atomic(paths.state_json(), state::to_json(st), 0600));
+  MYDOCKER_TRY(state::write_file_replace(paths.state_json(), state::to_json(st), 0600));
   if (!options.pid_file.empty()) {
-    MYDOCKER_TRY_CTX(base::write_file_atomic(options.pid_file, std::to_string(pid)),
+    MYDOCKER_TRY_CTX(state::write_file_replace(options.pid_file, std::to_string(pid)),
                      "--pid-file `{}`", options.pid_file);
   }
+  timer().mark("state.json");
   kill_init.dismiss();
   destroy_cgroup.dismiss();
   remove_dir.dismiss();
@@ -462,7 +499,7 @@ base::Result<pid_t> Container::exec(const ExecOptions& options) {
   };
   pid_t pid = MYDOCKER_TRY(process::spawn_exec(cfg, join_cgroup));
   if (!options.pid_file.empty()) {
-    auto r = base::write_file_atomic(options.pid_file, std::to_string(pid));
+    auto r = state::write_file_replace(options.pid_file, std::to_string(pid));
     if (!r) {
       kill_and_reap(pid);
       return std::move(r).error().wrap(fmt::format("--pid-file `{}`", options.pid_file));
@@ -677,7 +714,9 @@ base::Result<int> run(const std::string& id, const std::string& bundle, const Ru
     master = std::move(*m);
   }
   auto code = supervise(c.pid(), master.get());
+  timer().mark("container ran");
   auto destroyed = c.destroy(true);
+  timer().mark("destroy");
   if (!code) {
     return std::move(code).error();
   }

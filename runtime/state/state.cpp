@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "runtime/state/state.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <ctime>
 #include <nlohmann/json.hpp>
+
+#include "runtime/base/fd.h"
 
 namespace mydocker::runtime::state {
 
@@ -156,6 +161,26 @@ Status derive_status(const Observed& o) {
     return Status::Paused;
   }
   return o.fifo_exists ? Status::Created : Status::Running;
+}
+
+base::Result<void> write_file_replace(const std::string& path, std::string_view data, mode_t mode) {
+  std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) {
+    return base::sys_error("create `{}`", tmp);
+  }
+  auto written = base::write_all(fd, data);
+  ::close(fd);
+  if (!written) {
+    ::unlink(tmp.c_str());
+    return std::move(written).error().wrap(fmt::format("write `{}`", tmp));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) < 0) {
+    auto err = base::sys_error("rename `{}` to `{}`", tmp, path);
+    ::unlink(tmp.c_str());
+    return err;
+  }
+  return base::ok();
 }
 
 std::string now_rfc3339() {

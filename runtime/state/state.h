@@ -16,6 +16,7 @@
 // it), the fifo, and the cgroup freezer.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -78,6 +79,12 @@ class Paths {
   std::string root_;
   std::string id_;
 };
+
+// Atomic but not durable replace: temp file in the same dir + rename, no fsync. The state dir
+// is volatile (tmpfs /run, gone after a reboot, as runc's), and two fsyncs cost more than the
+// whole rest of `create` on a disk-backed --root.
+base::Result<void> write_file_replace(const std::string& path, std::string_view data,
+                                      mode_t mode = 0644);
 
 // Current UTC time as RFC 3339 with nanoseconds ("2026-11-29T19:00:00.123456789Z").
 std::string now_rfc3339();
