@@ -16,6 +16,7 @@
 #include "runtime/base/fd.h"
 #include "runtime/base/file.h"
 #include "runtime/base/scope_exit.h"
+#include "runtime/base/strings.h"
 
 namespace mydocker::image::layers {
 namespace {
@@ -176,8 +177,39 @@ base::Result<std::unique_ptr<LayerStore>> LayerStore::open(std::string root, Opt
                    store->root_);
   MYDOCKER_TRY_CTX(base::mkdir_all(store->root_ + "/tmp", 0700), "open layer store `{}`",
                    store->root_);
+  MYDOCKER_TRY_CTX(store->check_format(), "open layer store `{}`", store->root_);
   MYDOCKER_TRY_CTX(store->cleanup(), "open layer store `{}`", store->root_);
   return store;
+}
+
+base::Result<void> LayerStore::check_format() {
+  std::string_view want;
+  switch (options_.whiteouts) {
+    case WhiteoutFormat::Overlay:
+      want = "overlay";
+      break;
+    case WhiteoutFormat::Keep:
+      want = "keep";
+      break;
+    case WhiteoutFormat::Apply:
+      return base::make_error(ErrorCode::InvalidArgument,
+                              "a layer store cannot apply whiteouts to its layers");
+  }
+  // Layers of one store must share a whiteout format: the snapshotters read them all alike.
+  std::string path = root_ + "/format";
+  base::Result<std::string> have = base::read_file(path);
+  if (!have) {
+    if (have.error().code() != ErrorCode::NotFound) {
+      return std::move(have).error();
+    }
+    return base::write_file_atomic(path, std::string(want) + "\n", 0600);
+  }
+  if (base::trim(*have) != want) {
+    return base::make_error(ErrorCode::FailedPrecondition,
+                            "the store holds layers with `{}` whiteouts, not `{}`",
+                            base::trim(*have), want);
+  }
+  return base::ok();
 }
 
 std::string LayerStore::diff_path(const ChainId& chain) const {

@@ -11,6 +11,7 @@
 //     l/<short>            -> ../<chain-id hex>/diff: short names for overlay's lowerdir=,
 //                          whose option string must fit one page (overlay_store.cpp)
 //     tmp/<random>/        unpacks in progress and layers being deleted; cleanup() empties it
+//     format               the whiteout format of every layer here ("overlay" or "keep")
 //
 // A layer appears atomically: it is unpacked into tmp/, its layer.json written and fsynced
 // (and the filesystem synced when Options::sync), then the directory is renamed into place.
@@ -68,7 +69,8 @@ class LayerStore {
  public:
   struct Options {
     // Overlay for the overlay snapshotter (root); Keep for unprivileged stores. CopyStore
-    // reads both. Do not change it for an existing root.
+    // reads both. Fixed per root: open() with another one is FailedPrecondition; Apply is
+    // InvalidArgument.
     WhiteoutFormat whiteouts = WhiteoutFormat::Overlay;
     bool preserve_owners = true;
     // syncfs() before a new layer is renamed into place, so a layer that exists after a crash
@@ -129,6 +131,7 @@ class LayerStore {
  private:
   LayerStore(std::string root, Options options);
   base::Result<void> load();
+  base::Result<void> check_format();
   base::Result<RegisterResult> register_impl(const std::optional<ChainId>& parent,
                                              const DiffId* expected, ByteSource& tar);
   // Under mu_: persists `info` (temp + fsync + rename).

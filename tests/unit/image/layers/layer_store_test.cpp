@@ -78,6 +78,7 @@ class LayerStoreTest : public ::testing::Test {
     std::set<std::string> out = list_dir(root());
     out.erase("l");
     out.erase("tmp");
+    out.erase("format");
     return out;
   }
   RegisterResult add(const std::optional<ChainId>& parent, const std::string& blob) {
@@ -244,6 +245,43 @@ TEST_F(LayerStoreTest, CleanupRemovesLeftoversOfACrash) {
   EXPECT_TRUE(list_dir(root() + "/tmp").empty());
   EXPECT_EQ(layer_dirs(), std::set<std::string>{std::string(base.chain_id.hex())});
   EXPECT_EQ(list_dir(root() + "/l"), std::set<std::string>{store_->get(base.chain_id)->link});
+}
+
+TEST_F(LayerStoreTest, ConcurrentRegistrationsOfOneLayerKeepOneCopy) {
+  std::string blob = compress(base_tar_, Compression::Gzip);
+  std::vector<base::Result<RegisterResult>> results(
+      4, base::make_error(base::ErrorCode::Internal, "not run"));
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] {
+      MemorySource src(blob);
+      results[i] = store_->register_layer(std::nullopt, src);
+    });
+  }
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  int created = 0;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r) << r.error().to_string();
+    created += r->created ? 1 : 0;
+  }
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(store_->get(results[0]->chain_id)->refcount, 4u);
+  EXPECT_EQ(layer_dirs().size(), 1u);
+  EXPECT_TRUE(list_dir(root() + "/tmp").empty());
+}
+
+TEST_F(LayerStoreTest, WhiteoutFormatIsFixedPerRoot) {
+  LayerStore::Options o;
+  o.whiteouts = WhiteoutFormat::Overlay;
+  auto s = LayerStore::open(root(), o);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), base::ErrorCode::FailedPrecondition);
+  o.whiteouts = WhiteoutFormat::Apply;
+  s = LayerStore::open(tmp_.path() + "/other", o);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), base::ErrorCode::InvalidArgument);
 }
 
 TEST_F(LayerStoreTest, KillDuringUnpackLeavesOnlyATempDir) {
