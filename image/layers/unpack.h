@@ -20,8 +20,8 @@
 // What is kept: regular files (sparse holes too), directories, symlinks, hard links, char and
 // block devices, fifos; modes incl. setuid/setgid/sticky; owners (when preserve_owners);
 // atime/mtime (ns); xattrs (security.capability, user.*; trusted.overlay.* dropped unless
-// keep_overlay_xattrs). Directory mtimes are set after all entries are written. Sockets are
-// skipped (tar cannot carry them meaningfully).
+// keep_overlay_xattrs; none on symlinks; ENOTSUP from the filesystem is ignored). Directory mtimes
+// are set after all entries are written. Sockets are skipped (tar cannot carry them meaningfully).
 //
 // On error the root may hold part of the layer: the caller owns the directory and removes it
 // (LayerStore unpacks into a temp dir and renames only on success).

@@ -166,6 +166,9 @@ TEST_F(LayerStoreTest, RefusedLayerLeavesNoPartialLayer) {
        {make_tar({file("ok", "fine"), file("../../escape", "x")}),
         make_tar({file("ok", "fine"), hardlink("h", "/etc/passwd")}),
         truncated(compress(make_tar({file("big", std::string(300000, 'b'))}), Compression::Zstd)),
+        truncated(compress(make_tar({file("big", std::string(300000, 'b'))}), Compression::Gzip)),
+        truncated(make_tar({file("ok", "fine"), file("big", std::string(300000, 'b'))})),
+        make_tar({file("ok", "fine"), symlink("evil", "/"), file("evil/../../x", "x")}),
         std::string("garbage, not a tar at all")}) {
     MemorySource src(blob);
     auto r = store_->register_layer(std::nullopt, src);
