@@ -199,16 +199,18 @@ int main(int argc, char** argv) {
   exec->add_option("id", id)->required();
   exec->add_option("command", command, "command and arguments");
   exec->add_option("--process,-p", process_json_path, "process.json");
-  exec->add_option("--env,-e", env, "KEY=VALUE");
+  exec->add_option("--env,-e", env, "KEY=VALUE (repeatable)")->allow_extra_args(false);
   exec->add_option("--cwd", cwd, "working directory");
   exec->add_option("--user,-u", user, "uid[:gid]");
-  exec->add_option("--additional-gids,-g", additional_gids, "additional gids");
+  exec->add_option("--additional-gids,-g", additional_gids, "additional gid (repeatable)")
+      ->allow_extra_args(false);
   exec->add_flag("--tty,-t", tty, "allocate a pty");
   exec->add_option("--console-socket", console_socket, "unix socket receiving the pty master");
   exec->add_option("--pid-file", pid_file, "file to write the process's pid to");
   exec->add_flag("--detach,-d", detach, "do not wait");
   exec->add_flag("--no-new-privs", no_new_privs, "set no_new_privs");
-  exec->add_option("--cap,-c", caps_extra, "not supported; refused when given");
+  exec->add_option("--cap,-c", caps_extra, "not supported; refused when given")
+      ->allow_extra_args(false);
   exec->add_option("--apparmor", apparmor, "accepted for runc compatibility");
   exec->add_option("--process-label", process_label, "accepted for runc compatibility");
   exec->add_flag("--ignore-paused", ignore_paused, "accepted for runc compatibility");

@@ -626,7 +626,7 @@ base::Result<int> supervise(pid_t pid, int pty_master) {
   std::optional<int> exit_code;
   for (;;) {
     int status;
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    pid_t r = exit_code ? 0 : ::waitpid(pid, &status, WNOHANG);
     if (r == pid) {
       exit_code = process::exit_code_from_wait_status(status);
     } else if (r < 0 && errno == ECHILD) {

@@ -268,6 +268,32 @@ TEST_F(RootRuntimeCliTest, ExecSeesTheSamePidNamespace) {
   EXPECT_EQ(wait_exit(pid), 137);
 }
 
+TEST_F(RootRuntimeCliTest, ExecWithProcessJsonUserAndTty) {
+  write_config({"sh", "-c", "echo up; while true; do sleep 0.01; done"});
+  std::string id = new_id();
+  pid_t pid = create_and_start(id);
+  ASSERT_TRUE(eventually([&] { return read_text(container_out_) == "up\n"; }));
+  std::string process_json = tmp_.path() + "/process.json";
+  std::ofstream(process_json) << json{
+      {"args", {"sh", "-c", "id; pwd; echo $FOO"}},
+      {"cwd", "/tmp"},
+      {"env", {"PATH=/bin", "FOO=bar"}},
+      {"user",
+       {{"uid", 123}, {"gid", 456}}}}.dump();
+  CliResult p = cli({"exec", "--process", process_json, id});
+  EXPECT_EQ(p.code, 0) << p.err;
+  EXPECT_EQ(p.out, "uid=123 gid=456\n/tmp\nbar\n");
+  CliResult u = cli({"exec", "--user", "7:8", "--cwd", "/bin", "--env", "X=1", id, "sh", "-c",
+                     "id -u; id -g; pwd; echo $X"});
+  EXPECT_EQ(u.code, 0) << u.err;
+  EXPECT_EQ(u.out, "7\n8\n/bin\n1\n");
+  CliResult t = cli({"exec", "--tty", id, "tty"});
+  EXPECT_EQ(t.code, 0) << t.err;
+  EXPECT_EQ(t.out, "/dev/pts/0\r\n");
+  EXPECT_EQ(cli({"delete", "--force", id}).code, 0);
+  EXPECT_EQ(wait_exit(pid), 137);
+}
+
 TEST_F(RootRuntimeCliTest, TerminalModeGivesATty) {
   write_config({"sh", "-c", "tty; stty size"}, [](json& j) {
     j["process"]["terminal"] = true;
@@ -299,6 +325,72 @@ TEST_F(RootRuntimeCliTest, TerminalModeGivesATty) {
   EXPECT_EQ(wait_exit(pid), 0);
   EXPECT_EQ(out, "/dev/pts/0\r\n30 100\r\n");
   EXPECT_EQ(cli({"delete", id}).code, 0);
+}
+
+TEST_F(RootRuntimeCliTest, RunWithTerminalRelaysThePty) {
+  // No --console-socket: run receives the master itself and relays it to its stdout.
+  CliResult r = run_sh("tty; echo ok", [](json& j) { j["process"]["terminal"] = true; });
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "/dev/pts/0\r\nok\r\n");
+}
+
+TEST_F(RootRuntimeCliTest, UserNamespaceMapsIds) {
+  ASSERT_EQ(std::system(fmt::format("chown -R 100000:100000 '{}/rootfs'", bundle_).c_str()), 0);
+  CliResult r =
+      run_sh("id; cat /proc/self/uid_map /proc/self/gid_map; stat -c %u:%g /", [](json& j) {
+        j["linux"]["namespaces"].push_back({{"type", "user"}});
+        j["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+        j["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+      });
+  EXPECT_EQ(r.code, 0) << r.err;
+  auto lines = base::split(base::trim(r.out), '\n');
+  ASSERT_EQ(lines.size(), 4u) << r.out;
+  EXPECT_EQ(lines[0], "uid=0(root) gid=0(root)");
+  for (int i : {1, 2}) {
+    auto fields = base::split(std::string(base::trim(lines[i])), ' ');
+    std::vector<std::string> nonempty;
+    for (auto& f : fields) {
+      if (!f.empty()) {
+        nonempty.push_back(f);
+      }
+    }
+    EXPECT_EQ(nonempty, (std::vector<std::string>{"0", "100000", "65536"})) << lines[i];
+  }
+  EXPECT_EQ(lines[3], "0:0");  // host 100000 is root inside
+}
+
+TEST_F(RootRuntimeCliTest, JoinsNamespacesByPath) {
+  write_config({"sh", "-c", "echo up; while true; do sleep 0.01; done"});
+  std::string a = new_id();
+  pid_t a_pid = create_and_start(a);
+  ASSERT_TRUE(eventually([&] { return read_text(container_out_) == "up\n"; }));
+  auto ns = [&](const char* kind) {
+    char buf[64] = {};
+    std::string link = fmt::format("/proc/{}/ns/{}", a_pid, kind);
+    EXPECT_GT(::readlink(link.c_str(), buf, sizeof buf - 1), 0);
+    return std::string(buf);
+  };
+  CliResult r = run_sh(
+      "readlink /proc/self/ns/net; readlink /proc/self/ns/ipc; echo $$; "
+      "tr '\\0' ' ' < /proc/1/cmdline",
+      [&](json& j) {
+        j["linux"]["namespaces"] = {
+            {{"type", "mount"}},
+            {{"type", "uts"}},
+            {{"type", "network"}, {"path", fmt::format("/proc/{}/ns/net", a_pid)}},
+            {{"type", "ipc"}, {"path", fmt::format("/proc/{}/ns/ipc", a_pid)}},
+            {{"type", "pid"}, {"path", fmt::format("/proc/{}/ns/pid", a_pid)}},
+        };
+      });
+  EXPECT_EQ(r.code, 0) << r.err;
+  auto lines = base::split(base::trim(r.out), '\n');
+  ASSERT_EQ(lines.size(), 4u) << r.out;
+  EXPECT_EQ(lines[0], ns("net"));
+  EXPECT_EQ(lines[1], ns("ipc"));
+  EXPECT_NE(lines[2], "1");  // a guest in A's pid namespace, whose pid 1 is A's init
+  EXPECT_EQ(lines[3].substr(0, 2), "sh");
+  EXPECT_EQ(cli({"delete", "--force", a}).code, 0);
+  EXPECT_EQ(wait_exit(a_pid), 137);
 }
 
 TEST_F(RootRuntimeCliTest, StartTwiceIsAConflict) {
