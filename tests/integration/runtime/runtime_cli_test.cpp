@@ -244,6 +244,28 @@ TEST_F(RootRuntimeCliTest, PauseFreezesAndResumeThaws) {
   EXPECT_EQ(wait_exit(pid), 137);
 }
 
+TEST_F(RootRuntimeCliTest, KillAllReachesEveryProcessAndForceDeleteEndsAPausedContainer) {
+  // The init ignores TERM; its child does not. kill --all TERM ends the child only.
+  write_config({"sh", "-c",
+                "trap '' TERM; (trap 'echo child-term; exit 0' TERM; while true; do sleep 0.01; "
+                "done) & echo up; wait; echo child-gone; while true; do sleep 0.01; done"});
+  std::string id = new_id();
+  pid_t pid = create_and_start(id);
+  ASSERT_TRUE(eventually([&] { return read_text(container_out_) == "up\n"; }));
+  EXPECT_EQ(cli({"kill", "--all", id, "TERM"}).code, 0);
+  EXPECT_TRUE(eventually([&] {
+    return read_text(container_out_) == "up\nchild-term\nchild-gone\n";
+  })) << read_text(container_out_);
+  EXPECT_EQ(state_of(id)["status"], "running");
+  ASSERT_EQ(cli({"pause", id}).code, 0);
+  EXPECT_EQ(state_of(id)["status"], "paused");
+  CliResult refused = cli({"delete", id});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_NE(refused.err.find("that is not stopped: paused"), std::string::npos) << refused.err;
+  EXPECT_EQ(cli({"delete", "--force", id}).code, 0);
+  EXPECT_EQ(wait_exit(pid), 137);
+}
+
 TEST_F(RootRuntimeCliTest, ExecSeesTheSamePidNamespace) {
   write_config({"sh", "-c", "echo up; while true; do sleep 0.01; done"});
   std::string id = new_id();
