@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "image/archive/images.h"
 
+#include <dirent.h>
 #include <sys/utsname.h>
 
 #include <ctime>
@@ -11,6 +12,7 @@
 #include "image/content/manifest.h"
 #include "runtime/base/file.h"
 #include "runtime/base/scope_exit.h"
+#include "runtime/base/strings.h"
 
 namespace mydocker::image {
 
@@ -43,6 +45,41 @@ std::string now_rfc3339() {
   struct timespec ts {};
   ::clock_gettime(CLOCK_REALTIME, &ts);
   return content::format_rfc3339_nano(ts.tv_sec, static_cast<int32_t>(ts.tv_nsec));
+}
+
+// The parent chain ID of every committed key of a snapshotter root (layers/snapshotter.h).
+base::Result<std::vector<ChainId>> snapshot_parents(const std::string& root) {
+  std::vector<ChainId> out;
+  DIR* d = ::opendir(root.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) {
+      return out;
+    }
+    return base::sys_error("open `{}`", root);
+  }
+  std::vector<std::string> keys;
+  while (struct dirent* e = ::readdir(d)) {
+    if (e->d_name[0] != '.') {
+      keys.emplace_back(e->d_name);
+    }
+  }
+  ::closedir(d);
+  for (const std::string& key : keys) {
+    auto text = base::read_file(root + "/" + key + "/parent");
+    if (!text) {
+      continue;  // not a snapshot directory
+    }
+    std::string_view t = base::trim(*text);
+    if (t.empty()) {
+      continue;  // an empty rootfs holds no layer
+    }
+    auto chain = ChainId::parse(t);
+    if (!chain) {
+      return std::move(chain).error().wrap(fmt::format("`{}/{}/parent`", root, key));
+    }
+    out.push_back(*chain);
+  }
+  return out;
 }
 
 }  // namespace
@@ -177,6 +214,11 @@ base::Result<void> Images::recover() {
       ++want[top->str()];
     }
   }
+  for (const std::string& snap_root : options_.snapshot_roots) {
+    for (const ChainId& c : MYDOCKER_TRY(snapshot_parents(snap_root))) {
+      ++want[c.str()];
+    }
+  }
   if (options_.container_layers) {
     for (const ChainId& c : MYDOCKER_TRY_CTX(options_.container_layers(), "container layers")) {
       ++want[c.str()];
@@ -260,7 +302,7 @@ void Images::pin(Op& op, const Digest& d) {
   }
 }
 
-void Images::finish_op(Op& op, bool success) {
+void Images::finish_op(Op& op) {
   // Layer references still held belong to no image: give them back.
   for (auto it = op.held.rbegin(); it != op.held.rend(); ++it) {
     (void)layers_->release(*it);
@@ -287,7 +329,6 @@ void Images::finish_op(Op& op, bool success) {
     }
   }
   op.pinned.clear();
-  (void)success;
 }
 
 base::Result<ImageId> Images::commit_image(Op& op, const std::string& config_bytes,
@@ -341,8 +382,7 @@ base::Result<ImageId> Images::import_image(layers::ByteSource& tar, const Import
   MYDOCKER_TRY(archive::apply_changes(run, opts.changes));
 
   Op op(gc_mu_);
-  bool ok = false;
-  base::ScopeExit done([&] { finish_op(op, ok); });
+  base::ScopeExit done([&] { finish_op(op); });
 
   // Spool the stream into the content store first: the blob is what save serves later.
   content::Writer w = MYDOCKER_TRY(content_->ingest());
@@ -403,9 +443,7 @@ base::Result<ImageId> Images::import_image(layers::ByteSource& tar, const Import
   Digest manifest_digest = MYDOCKER_TRY(content_->write_blob(manifest_bytes));
   pin(op, manifest_digest);
 
-  ImageId id = MYDOCKER_TRY(commit_image(op, config_bytes, manifest_digest, reg.chain_id, tags));
-  ok = true;
-  return id;
+  return commit_image(op, config_bytes, manifest_digest, reg.chain_id, tags);
 }
 
 }  // namespace mydocker::image

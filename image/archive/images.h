@@ -65,9 +65,14 @@ using archive::Sink;
 
 struct ImagesOptions {
   layers::LayerStore::Options layers;  // Overlay whiteouts for root; Keep when unprivileged
-  // The layers containers hold a reference on, one entry per reference (a container's RW layer
-  // retains its image's top layer). Read once by open() to set reference counts right. A
-  // daemon with containers MUST set it: unset means "no container holds a layer".
+  // Where containers' references come from, for open()'s reference counts. A daemon with
+  // containers MUST give one of these (or both): with neither, recovery assumes no container
+  // holds a layer and drops such references.
+  //   snapshot_roots: roots of layers::Snapshotter stores (OverlayStore/CopyStore) on this
+  //     layer store; each key `<root>/<key>/parent` holds one reference on that chain ID
+  //     (keys starting with `.` are in-progress leftovers and hold none).
+  //   container_layers: any other holders, one entry per reference.
+  std::vector<std::string> snapshot_roots;
   std::function<base::Result<std::vector<ChainId>>()> container_layers;
   // Which containers use which image (remove's and prune's conflict rules; passed to the
   // ImageStore as Hooks::container_usage). Default: none.
@@ -91,9 +96,23 @@ struct LoadedImage {
 
 struct LoadResult {
   std::vector<LoadedImage> images;
-  // Docker's output lines, without "\n": "Loaded image: busybox:latest" per tag, or
-  // "Loaded image ID: sha256:..." for an image without tags.
+  // Docker's output lines, without "\n", in order: "The image busybox:latest already exists,
+  // renaming the old one with ID sha256:... to empty string" when a tag moves, then
+  // "Loaded image: busybox:latest" per tag, or "Loaded image ID: sha256:..." for an image
+  // without tags.
   std::vector<std::string> lines;
+};
+
+// A layer load() had to unpack (Docker's "Loading layer" progress is shown for these only).
+struct LoadedLayer {
+  ChainId chain_id;
+  DiffId diff_id;
+  int64_t size = 0;  // bytes read from the layer blob (its compressed size)
+};
+
+struct LoadOptions {
+  // Called (on the loading thread) after each layer that was not in the store yet.
+  std::function<void(const LoadedLayer&)> on_layer;
 };
 
 class Images {
@@ -129,7 +148,10 @@ class Images {
   // a manifest naming a blob the archive lacks, a bad manifest/config/reference, a layer
   // count that does not match the config; NotImplemented for legacy (pre-1.10) archives.
   // On error no image of the archive is added and the blobs and layers it brought are gone.
-  base::Result<LoadResult> load(layers::ByteSource& archive);
+  // An OCI blob the store already has is read past, not written again (the stored copy was
+  // verified when it came in), so an image sharing a base costs the time of its own layers
+  // plus reading the base's bytes off the stream.
+  base::Result<LoadResult> load(layers::ByteSource& archive, const LoadOptions& options = {});
 
   // `docker save`: the images named by `names` (references or IDs; a name without tag saves
   // every tag of that repository, as Docker) as one tar that is both a docker-save archive
@@ -163,12 +185,13 @@ class Images {
   // Blobs every image holds (config, manifests, the manifests' blobs).
   std::map<std::string, bool> referenced_blobs() const;
   void pin(Op& op, const Digest& d);
-  void finish_op(Op& op, bool success);
+  void finish_op(Op& op);
   std::vector<store::ReleasedLayer> release_image_layers(const store::ImageRecord& rec);
   // Registers blobs[i] as the layers with DiffIDs diffs[i], bottom first; the op holds one
   // reference on the top. Verifies each DiffID, also when the layer existed already.
   base::Result<std::optional<ChainId>> register_layers(Op& op, const std::vector<DiffId>& diffs,
-                                                       const std::vector<Digest>& blobs);
+                                                       const std::vector<Digest>& blobs,
+                                                       const LoadOptions& options);
   base::Result<ImageId> commit_image(Op& op, const std::string& config_bytes,
                                      const Digest& manifest, const std::optional<ChainId>& top,
                                      const std::vector<reference::Reference>& tags);

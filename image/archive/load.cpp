@@ -304,7 +304,8 @@ layers::Compression sniff(const content::ContentStore& store, const Digest& d) {
 
 base::Result<std::optional<ChainId>> Images::register_layers(Op& op,
                                                              const std::vector<DiffId>& diffs,
-                                                             const std::vector<Digest>& blobs) {
+                                                             const std::vector<Digest>& blobs,
+                                                             const LoadOptions& options) {
   std::optional<ChainId> parent;
   for (size_t i = 0; i < diffs.size(); ++i) {
     auto src = MYDOCKER_TRY(layers::FileSource::open(content_->blob_path(blobs[i])));
@@ -312,6 +313,11 @@ base::Result<std::optional<ChainId>> Images::register_layers(Op& op,
         MYDOCKER_TRY_CTX(layers_->register_with_diff_id(parent, diffs[i], src), "layer {} (`{}`)",
                          i, blobs[i].str());
     op.held.push_back(r.chain_id);
+    if (r.unpacked && r.created && options.on_layer) {
+      options.on_layer({.chain_id = r.chain_id,
+                        .diff_id = r.diff_id,
+                        .size = static_cast<int64_t>(r.unpacked->compressed_size)});
+    }
     // The layer existed, so its tar was not read: check that this blob really is that layer
     // (an uncompressed blob is its own DiffID).
     if (!r.unpacked && blobs[i] != diffs[i].digest()) {
@@ -336,10 +342,9 @@ base::Result<std::optional<ChainId>> Images::register_layers(Op& op,
   return parent;
 }
 
-base::Result<LoadResult> Images::load(layers::ByteSource& input) {
+base::Result<LoadResult> Images::load(layers::ByteSource& input, const LoadOptions& options) {
   Op op(gc_mu_);
-  bool ok = false;
-  base::ScopeExit done([&] { finish_op(op, ok); });
+  base::ScopeExit done([&] { finish_op(op); });
 
   // 1. Stream every member into the content store.
   Contents c;
@@ -375,6 +380,26 @@ base::Result<LoadResult> Images::load(layers::ByteSource& input) {
     std::optional<Digest> expected = blob_name_digest(name);
     if (expected) {
       pin(op, *expected);
+      if (content_->exists(*expected)) {
+        auto info = MYDOCKER_TRY(content_->info(*expected));
+        int64_t seen = 0;
+        for (;;) {
+          size_t n = MYDOCKER_TRY_CTX(reader.read(std::span<std::byte>(buf.get(), 1 << 20)),
+                                      "archive entry `{}`", h->name);
+          if (n == 0) {
+            break;
+          }
+          seen += static_cast<int64_t>(n);
+        }
+        if (seen != info.size) {
+          return make_error(ErrorCode::InvalidArgument,
+                            "archive entry `{}`: size mismatch: expected {} bytes, got {}", h->name,
+                            info.size, seen);
+        }
+        c.files[name] = {*expected, seen};
+        c.by_digest[expected->str()] = seen;
+        continue;
+      }
     }
     content::Writer w = MYDOCKER_TRY(content_->ingest(expected, h->size));
     for (;;) {
@@ -428,7 +453,7 @@ base::Result<LoadResult> Images::load(layers::ByteSource& input) {
     }
     Ready r;
     r.config_bytes = std::move(bytes);
-    r.top = MYDOCKER_TRY(register_layers(op, cfg.rootfs.diff_ids, cand.layers));
+    r.top = MYDOCKER_TRY(register_layers(op, cfg.rootfs.diff_ids, cand.layers, options));
     if (cand.manifest) {
       r.manifest = *cand.manifest;
     } else {
@@ -454,6 +479,16 @@ base::Result<LoadResult> Images::load(layers::ByteSource& input) {
   // 5. Commit: metadata, then names.
   LoadResult result;
   for (size_t i = 0; i < cands.size(); ++i) {
+    ImageId new_id(Digest::sha256_of(ready[i].config_bytes));
+    for (const Reference& t : cands[i].tags) {
+      auto old = images_->lookup_reference(t);
+      if (old && *old != new_id) {
+        // Docker's wording (moby image/tarexport/load.go).
+        result.lines.push_back(fmt::format(
+            "The image {} already exists, renaming the old one with ID {} to empty string",
+            t.familiar(), old->str()));
+      }
+    }
     ImageId id = MYDOCKER_TRY(
         commit_image(op, ready[i].config_bytes, ready[i].manifest, ready[i].top, cands[i].tags));
     LoadedImage li;
@@ -467,7 +502,6 @@ base::Result<LoadResult> Images::load(layers::ByteSource& input) {
     }
     result.images.push_back(std::move(li));
   }
-  ok = true;
   return result;
 }
 

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "image/archive/images.h"
+#include "image/layers/snapshotter.h"
 #include "runtime/base/fd.h"
 #include "runtime/base/file.h"
 #include "tests/support/busybox_rootfs.h"
@@ -167,6 +168,32 @@ TEST_F(RootArchiveTest, ExportTurnsOverlayWhiteoutsIntoOciOnes) {
     names.push_back((*h)->name);
   }
   EXPECT_EQ(names, (std::vector<std::string>{".wh.gone", "opq/", "opq/.wh..wh..opq", "opq/new"}));
+}
+
+TEST_F(RootArchiveTest, RecoveryCountsContainerSnapshotsAsReferences) {
+  ImageId id = import_busybox();
+  auto top = *Images::top_layer(images_->images().get(id)->config);
+  std::string snaps = path("rw-overlay");
+  {
+    auto overlay = layers::OverlayStore::open(images_->layers(), snaps);
+    ASSERT_TRUE(overlay) << overlay.error().to_string();
+    ASSERT_TRUE((*overlay)->prepare("c1", top));
+  }
+  EXPECT_EQ(images_->layers().get(top)->refcount, 2u);
+  images_.reset();
+  ImagesOptions o;
+  o.layers.sync = false;
+  o.snapshot_roots = {snaps};
+  auto reopened = Images::open(path("a"), o);
+  ASSERT_TRUE(reopened) << reopened.error().to_string();
+  EXPECT_EQ((*reopened)->layers().get(top)->refcount, 2u);
+  // Removing the image keeps the layer for the container.
+  ASSERT_TRUE((*reopened)->remove("busybox", /*force=*/true));
+  EXPECT_TRUE((*reopened)->layers().exists(top));
+  auto overlay = layers::OverlayStore::open((*reopened)->layers(), snaps);
+  ASSERT_TRUE(overlay);
+  ASSERT_TRUE((*overlay)->remove("c1"));
+  EXPECT_FALSE((*reopened)->layers().exists(top));
 }
 
 class RootSkopeoTest : public RootArchiveTest {

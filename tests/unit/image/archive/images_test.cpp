@@ -170,10 +170,14 @@ class ImagesTest : public ::testing::Test {
   std::string root() const { return tmp_.path() + "/root"; }
   std::set<std::string> blobs() const { return list_dir(root() + "/content/blobs/sha256"); }
   std::set<std::string> layer_dirs() const {
-    auto s = list_dir(root() + "/layers");
-    s.erase("l");
-    s.erase("tmp");
-    return s;
+    // Layer directories are named by chain ID hex; anything else is the store's own.
+    std::set<std::string> out;
+    for (const std::string& n : list_dir(root() + "/layers")) {
+      if (n.size() == 64) {
+        out.insert(n);
+      }
+    }
+    return out;
   }
 
   base::Result<LoadResult> load(const std::string& tar) {
@@ -322,6 +326,38 @@ TEST_F(ImagesTest, LoadOciLayout) {
   ASSERT_TRUE(rec);
   EXPECT_EQ(diff_file(rec->id, "bin/.wh.hello"), "");
   EXPECT_EQ(rec->manifests.size(), 1u);
+}
+
+TEST_F(ImagesTest, LoadReportsNewLayersAndMovedTags) {
+  std::vector<std::string> first = {layer_a()};
+  std::vector<LoadedLayer> seen;
+  LoadOptions opts;
+  opts.on_layer = [&](const LoadedLayer& l) { seen.push_back(l); };
+  std::string tar1 = oci_tar(oci_parts(first, "", "docker.io/library/moving:1"));
+  MemorySource src1(tar1);
+  auto r1 = images_->load(src1, opts);
+  ASSERT_TRUE(r1) << r1.error().to_string();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].diff_id.digest(), Digest::sha256_of(layer_a()));
+
+  // The second image shares the base: only its own layer is reported, and the tag moves.
+  std::vector<std::string> second = {layer_a(), layer_b()};
+  std::string tar2 = oci_tar(oci_parts(second, "", "docker.io/library/moving:1"));
+  MemorySource src2(tar2);
+  seen.clear();
+  auto r2 = images_->load(src2, opts);
+  ASSERT_TRUE(r2) << r2.error().to_string();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].diff_id.digest(), Digest::sha256_of(layer_b()));
+  EXPECT_EQ(r2->lines,
+            (std::vector<std::string>{"The image moving:1 already exists, renaming the old one "
+                                      "with ID " +
+                                          r1->images[0].id.str() + " to empty string",
+                                      "Loaded image: moving:1"}));
+  // The old image is now dangling but still whole.
+  auto old = images_->images().get(r1->images[0].id);
+  ASSERT_TRUE(old);
+  EXPECT_TRUE(old->refs.empty());
 }
 
 TEST_F(ImagesTest, LoadOciLayoutWithABareTagIsUntagged) {
@@ -589,6 +625,24 @@ TEST_F(ImagesTest, RecoveryKeepsContainerReferencesAndDropsImagesWithoutLayers) 
   auto r = Images::open(root(), o);
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_EQ((*r)->layers().get(top)->refcount, 2u);
+
+  // The same reference found through a snapshotter root instead (<root>/<key>/parent);
+  // an in-progress `.tmp-*` key holds none.
+  r->reset();
+  std::string snaps = tmp_.path() + "/rw";
+  ASSERT_TRUE(base::mkdir_all(snaps + "/c1"));
+  ASSERT_TRUE(base::write_file_atomic(snaps + "/c1/parent", top.str()));
+  ASSERT_TRUE(base::mkdir_all(snaps + "/.tmp-c2"));
+  ASSERT_TRUE(base::write_file_atomic(snaps + "/.tmp-c2/parent", top.str()));
+  ImagesOptions o2 = o;
+  o2.container_layers = nullptr;
+  o2.snapshot_roots = {snaps};
+  auto via_snaps = Images::open(root(), o2);
+  ASSERT_TRUE(via_snaps) << via_snaps.error().to_string();
+  EXPECT_EQ((*via_snaps)->layers().get(top)->refcount, 2u);
+  via_snaps->reset();
+  r = Images::open(root(), o);
+  ASSERT_TRUE(r) << r.error().to_string();
 
   // A layer lost behind the store's back: the image cannot run and goes.
   ASSERT_TRUE(base::remove_all(root() + "/layers/" + std::string(top.hex())));
