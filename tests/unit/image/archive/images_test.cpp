@@ -10,10 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "image/archive/tar_io.h"
 #include "image/content/manifest.h"
@@ -568,6 +570,39 @@ TEST_F(ImagesTest, FailedLoadKeepsWhatOtherImagesShare) {
   EXPECT_EQ(layer_dirs(), before_layers);
   auto top = Images::top_layer(images_->images().get(*id)->config);
   EXPECT_EQ(images_->layers().get(*top)->refcount, 1u);
+}
+
+TEST_F(ImagesTest, ConcurrentLoadsOfOneImageTakeOneReference) {
+  std::vector<std::string> layers = {layer_a(), layer_b()};
+  std::string config = config_for(layers);
+  std::string docker = docker_save(layers, config, {"same:1"});
+  std::string oci = oci_tar(oci_parts(layers, "", "docker.io/library/same:2"));
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      const std::string& tar = i % 2 == 0 ? docker : oci;
+      MemorySource src(tar);
+      if (!images_->load(src)) {
+        ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(failures.load(), 0);
+  ASSERT_EQ(images_->images().images().size(), 1u);
+  auto rec = images_->images().get("same:2");
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->refs.size(), 2u);
+  EXPECT_EQ(images_->layers().get(*Images::top_layer(rec->config))->refcount, 1u);
+  EXPECT_EQ(layer_dirs().size(), 2u);
+  // Reopening finds nothing to repair.
+  reopen();
+  for (const std::string& line : images_->recovery_log()) {
+    ADD_FAILURE() << line;
+  }
 }
 
 TEST_F(ImagesTest, StartUpRecoveryRemovesCrashLeftovers) {
