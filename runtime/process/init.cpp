@@ -66,6 +66,13 @@ base::Result<void> wait_for_go(int sync_fd) {
   return base::ok();
 }
 
+base::Result<void> join_cgroups_self(const std::vector<std::string>& tasks) {
+  for (const auto& t : tasks) {
+    MYDOCKER_TRY_CTX(base::write_file(t, "0"), "join cgroup `{}`", t);
+  }
+  return base::ok();
+}
+
 base::Result<void> join_namespaces(const std::vector<std::pair<NamespaceType, int>>& fds) {
   // The user namespace first: joining it grants the capabilities the other setns need.
   for (int pass = 0; pass < 2; ++pass) {
@@ -204,6 +211,7 @@ struct InitPrivate {
   const spec::Spec& s = *cfg.spec;
   const spec::Process& p = *s.process;
   CHILD_TRY(sync_fd, wait_for_go(sync_fd));
+  CHILD_TRY(sync_fd, join_cgroups_self(cfg.cgroup_tasks));
   if (priv.new_user_ns) {
     // The parent mapped our ids; become the namespace's root before anything else.
     if (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0) {
@@ -266,7 +274,8 @@ struct InitPrivate {
 [[noreturn]] void exec_main(const ExecConfig& cfg, const InitPrivate& priv, int sync_fd) {
   reset_signals();
   CHILD_TRY(sync_fd, wait_for_go(sync_fd));
-  // A host path: connect before joining the container's mount namespace hides it.
+  // Host paths: use them before joining the container's mount namespace hides them.
+  CHILD_TRY(sync_fd, join_cgroups_self(cfg.cgroup_tasks));
   base::Fd console_sock;
   if (cfg.process.terminal && !cfg.console.socket_path.empty()) {
     auto c = connect_unix(cfg.console.socket_path);
@@ -368,6 +377,24 @@ bool same_namespace(const std::string& a, const std::string& b) {
 }
 
 }  // namespace
+
+std::vector<std::string> self_join_tasks(const std::vector<std::string>& dirs, bool new_user_ns) {
+  std::vector<std::string> tasks;
+  if (new_user_ns) {
+    return {};
+  }
+  for (const auto& dir : dirs) {
+    if (!base::path_exists(dir)) {
+      continue;
+    }
+    std::string t = dir + "/tasks";
+    if (!base::path_exists(t)) {
+      return {};
+    }
+    tasks.push_back(std::move(t));
+  }
+  return tasks;
+}
 
 base::Result<pid_t> spawn_init(const InitConfig& config, const BeforeGo& before_go) {
   MYDOCKER_CHECK(config.spec != nullptr && config.spec->process.has_value());

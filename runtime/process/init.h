@@ -40,6 +40,9 @@ struct InitConfig {
   // Empty: the init execs right after "ready" (no create/start split).
   std::string exec_fifo;
   ConsoleTarget console;
+  // cgroup v1 `tasks` files the child writes "0" to, joining its cgroups itself (see
+  // self_join_tasks()). Empty: the parent joins it (BeforeGo).
+  std::vector<std::string> cgroup_tasks;
 };
 
 // Called in the parent once the child exists (and its id maps are written), before "go":
@@ -56,7 +59,17 @@ struct ExecConfig {
   spec::Process process;  // args, env, cwd, user, caps, rlimits, terminal, noNewPrivileges
   std::optional<seccomp::Program> seccomp;
   ConsoleTarget console;
+  std::vector<std::string> cgroup_tasks;  // as InitConfig::cgroup_tasks
 };
+
+// The `tasks` files through which a process may move itself into the cgroup dirs `dirs`, or
+// empty when it cannot (a cgroup2 dir: no `tasks`; a new user namespace: the files belong to
+// the host's root). Why bother: moving another process (cgroup.procs, pid) takes the kernel's
+// global cgroup_threadgroup_rwsem for writing, which waits for an RCU grace period (8-15 ms
+// on this host, the largest single cost of `create`); a single-threaded process writing "0"
+// to `tasks` moves only itself and skips that lock. Missing dirs (optional named hierarchies
+// the manager did not make) are left out.
+std::vector<std::string> self_join_tasks(const std::vector<std::string>& dirs, bool new_user_ns);
 
 // Forks a process that joins the namespaces of target_pid (user first; the pid namespace
 // through the parent's pid_for_children, restored afterwards), applies the process and

@@ -13,8 +13,11 @@
 //   clone(CLONE_NEW* | SIGCHLD) ───────────────────► (starts in new namespaces)
 //                                                     blocks in recv()
 //   [user ns: write uid_map, gid_map]
-//   cgroup add_process(pid)
+//   [no v1 self-join: cgroup add_process(pid)]
 //   ──────────────────────── "go" ────────────────►
+//                                                     [v1 self-join: "0" > <cgroup>/tasks
+//                                                      for each hierarchy (no global lock,
+//                                                      see init.h self_join_tasks)]
 //                                                     [user ns: setresuid/gid(0)]
 //                                                     setns(joined namespaces, user first)
 //                                                     [unshare(CLONE_NEWCGROUP)]

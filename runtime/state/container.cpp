@@ -134,6 +134,13 @@ void append_default_device_rules(const spec::Spec& s, spec::Resources& r) {
   }
 }
 
+bool same_user_ns(pid_t pid) {
+  struct stat a {
+  }, b{};
+  return ::stat(fmt::format("/proc/{}/ns/user", pid).c_str(), &a) == 0 &&
+         ::stat("/proc/self/ns/user", &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
 base::Result<std::pair<uint32_t, uint32_t>> parse_user(const std::string& user) {
   auto parts = base::split(user, ':');
   if (parts.empty() || parts.size() > 2) {
@@ -272,10 +279,14 @@ base::Result<Container> Container::create(const std::string& id, const std::stri
   base::ScopeExit destroy_cgroup([&] { (void)cg->destroy(); });
 
   // Relative bind sources are relative to the bundle (runc runs in the bundle directory).
+  init.cgroup_tasks =
+      process::self_join_tasks(cg->dirs(), s.has_namespace(spec::NamespaceType::User));
   process::BeforeGo join_cgroup = [&](pid_t child) -> base::Result<void> {
     timer().mark("clone");
-    MYDOCKER_TRY_CTX(cg->add_process(child), "join cgroup `{}`", cg_path);
-    timer().mark("cgroup join");
+    if (init.cgroup_tasks.empty()) {
+      MYDOCKER_TRY_CTX(cg->add_process(child), "join cgroup `{}`", cg_path);
+      timer().mark("cgroup join");
+    }
     return base::ok();
   };
   pid_t pid = MYDOCKER_TRY(process::spawn_init(init, join_cgroup));
@@ -493,8 +504,13 @@ base::Result<pid_t> Container::exec(const ExecOptions& options) {
   cfg.console.socket_path = options.console_socket;
   cfg.console.socket_fd = options.console_fd;
   cgroups::Manager* cg = MYDOCKER_TRY(cgroup());
-  process::BeforeGo join_cgroup = [cg](pid_t child) -> base::Result<void> {
-    MYDOCKER_TRY_CTX(cg->add_process(child), "join the container's cgroup");
+  cfg.cgroup_tasks = process::self_join_tasks(
+      cg->dirs(),
+      base::path_exists(fmt::format("/proc/{}/ns/user", st.pid)) && !same_user_ns(st.pid));
+  process::BeforeGo join_cgroup = [cg, &cfg](pid_t child) -> base::Result<void> {
+    if (cfg.cgroup_tasks.empty()) {
+      MYDOCKER_TRY_CTX(cg->add_process(child), "join the container's cgroup");
+    }
     return base::ok();
   };
   pid_t pid = MYDOCKER_TRY(process::spawn_exec(cfg, join_cgroup));
