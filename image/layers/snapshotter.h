@@ -12,15 +12,14 @@
 // Plan, then apply: prepare()/mounts() return the mounts as data (MountSpec, what mount(2)
 // will get); mount() performs them and returns an RAII Mount that unmounts.
 //
-// On disk, under the root given to the constructor (normally <data-root>/containers-rw or a
-// per-driver dir):
+// On disk, under the root given to open() (a per-driver dir, e.g. <data-root>/rw/overlay):
 //
 //   <root>/<key>/parent     chain ID of the image's top layer ("" for an empty rootfs)
 //   <root>/<key>/upper/     OverlayStore: the container's changes (whiteouts as 0/0 devices)
 //   <root>/<key>/work/      OverlayStore: overlayfs work dir
 //   <root>/<key>/lower/     OverlayStore: an empty lower for images with no layers
 //   <root>/<key>/rootfs/    CopyStore: the private copy
-//   <root>/.tmp-*           prepare() in progress; removed by the constructor's cleanup
+//   <root>/.tmp-*           prepare()/remove() in progress; open() removes leftovers
 //
 // References: prepare() retains the parent layer in the LayerStore, remove() releases it, so
 // an image's layers outlive every container made from them.

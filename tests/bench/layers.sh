@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Layer unpack benchmark (issue 3): mydocker's unpack (tests/bench/layers_bench) against
 # GNU `tar -xzf` of the same ~200 MB tar+gzip layer, interleaved, RUNS runs each (default 5).
-# Prints each run, the medians and the ratio (target: <= 1.2).
+# Prints each run, the medians of wall time (the target: ratio <= 1.2) and of CPU time
+# (user+sys, tar's gzip child included; steadier than wall time on a loaded host).
 #
 #   tests/bench/layers.sh [BUILD_DIR]      (default build-layers; needs target layers_bench)
 #   RUNS=7 WORK=/var/tmp/x tests/bench/layers.sh
@@ -15,6 +16,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${1:-build-layers}
 RUNS=${RUNS:-5}
 BENCH=$BUILD/tests/bench/layers_bench
+[ -x /usr/bin/time ] || { echo "layers.sh: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 [ -x "$BENCH" ] || { echo "layers.sh: build $BENCH first (ninja -C $BUILD layers_bench)" >&2; exit 1; }
 WORK=${WORK:-$(mktemp -d /var/tmp/mydocker-layers-bench.XXXXXX)}
 trap 'rm -rf "$WORK"' EXIT
@@ -49,23 +51,30 @@ echo "tree: $(du -sm "$WORK/tree" | cut -f1) MB, $(find "$WORK/tree" | wc -l) en
   "tar $(( $(stat -c %s "$WORK/layer.tar") >> 20 )) MB, gzip $(( $(stat -c %s "$WORK/layer.tar.gz") >> 20 )) MB"
 rm -rf "$WORK/tree"
 
-now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {m=int((NR+1)/2); if (NR%2) print a[m]; else printf "%.3f\n", (a[m]+a[m+1])/2}'; }
-: > "$WORK/tar.times"
-: > "$WORK/ours.times"
+# run NAME CMD...: wall and CPU (user+sys, children included: tar's gzip counts) seconds.
+run() {
+  local name=$1
+  shift
+  rm -rf "$WORK/out" && mkdir "$WORK/out" && sync
+  /usr/bin/time -f "%e %U %S" -o "$WORK/time" "$@" > "$WORK/$name.out"
+  read -r wall user sys < "$WORK/time"
+  echo "$wall" >> "$WORK/$name.wall"
+  echo "$user + $sys" | bc >> "$WORK/$name.cpu"
+  printf 'run %d %-13s wall %6.2fs  cpu %6.2fs\n' "$i" "$name:" "$wall" "$(tail -1 "$WORK/$name.cpu")"
+}
+: > "$WORK/tar.wall" ; : > "$WORK/tar.cpu" ; : > "$WORK/ours.wall" ; : > "$WORK/ours.cpu"
 for i in $(seq "$RUNS"); do
-  rm -rf "$WORK/out" && mkdir "$WORK/out" && sync
-  t0=$(now); tar -xzf "$WORK/layer.tar.gz" -C "$WORK/out"; t1=$(now)
-  echo "$t1 - $t0" | bc | tee -a "$WORK/tar.times" | sed "s/^/run $i tar -xzf:      /"
-  rm -rf "$WORK/out" && mkdir "$WORK/out" && sync
-  t0=$(now); "$BENCH" "$WORK/layer.tar.gz" "$WORK/out" > "$WORK/ours.out"; t1=$(now)
-  echo "$t1 - $t0" | bc | tee -a "$WORK/ours.times" | sed "s/^/run $i layers_bench: /"
+  run tar tar -xzf "$WORK/layer.tar.gz" -C "$WORK/out"
+  run ours "$BENCH" "$WORK/layer.tar.gz" "$WORK/out"
 done
 rm -rf "$WORK/out"
 expected="sha256:$(sha256sum < "$WORK/layer.tar" | cut -d' ' -f1)"
 got=$(cut -d' ' -f2 "$WORK/ours.out")
 [ "$got" = "$expected" ] || { echo "layers.sh: diff id $got, expected $expected" >&2; exit 1; }
-tar_med=$(median < "$WORK/tar.times")
-ours_med=$(median < "$WORK/ours.times")
-echo "median tar -xzf: ${tar_med}s  median mydocker unpack: ${ours_med}s  ratio: $(echo "scale=2; $ours_med / $tar_med" | bc)"
+for m in wall cpu; do
+  t=$(median < "$WORK/tar.$m")
+  o=$(median < "$WORK/ours.$m")
+  echo "median $m: tar -xzf ${t}s  mydocker unpack ${o}s  ratio $(echo "scale=2; $o / $t" | bc)"
+done
 echo "diff id verified: $got"
