@@ -233,6 +233,22 @@ base::Result<Container> Container::create(const std::string& id, const std::stri
     return base::make_error(ErrorCode::InvalidArgument,
                             "process: missing (a container needs a process to run)");
   }
+  // Hooks are not run yet: refuse rather than start a container without what they set up.
+  const std::pair<const char*, const std::vector<spec::Hook>*> hooks[] = {
+      {"prestart", &s.hooks.prestart},
+      {"createRuntime", &s.hooks.create_runtime},
+      {"createContainer", &s.hooks.create_container},
+      {"startContainer", &s.hooks.start_container},
+      {"poststart", &s.hooks.poststart},
+      {"poststop", &s.hooks.poststop},
+  };
+  for (const auto& [name, list] : hooks) {
+    if (!list->empty()) {
+      return base::make_error(ErrorCode::NotImplemented,
+                              "hooks.{}: `{}`: hooks are not supported by mydocker-runtime yet",
+                              name, list->front().path);
+    }
+  }
   // Everything that can be checked is checked before anything is created.
   process::InitConfig init;
   init.spec = &s;
@@ -289,7 +305,19 @@ base::Result<Container> Container::create(const std::string& id, const std::stri
     }
     return base::ok();
   };
-  pid_t pid = MYDOCKER_TRY(process::spawn_init(init, join_cgroup));
+  auto spawned = process::spawn_init(init, join_cgroup);
+  if (!spawned) {
+    // A memory limit too small for the setup itself kills the init with nothing to say.
+    auto stats = cg->stats();
+    if (stats && stats->oom_events > 0 && s.linux.resources && s.linux.resources->memory &&
+        s.linux.resources->memory->limit) {
+      return std::move(spawned).error().wrap(
+          fmt::format("linux.resources.memory.limit `{}`: the init was OOM-killed during setup",
+                      *s.linux.resources->memory->limit));
+    }
+    return std::move(spawned).error();
+  }
+  pid_t pid = *spawned;
   timer().mark("init setup until ready");
   base::ScopeExit kill_init([pid] { kill_and_reap(pid); });
 

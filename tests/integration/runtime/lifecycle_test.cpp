@@ -48,6 +48,11 @@ TEST_F(RootRuntimeBadInputTest, EachFailsWithOneLineAndLeavesNothing) {
          j["linux"]["resources"]["cpu"] = {{"cpus", "900-999"}};
        },
        {"cpuset.cpus", "900-999"}},
+      {"memory limit too small to set up the container",
+       [](RootRuntimeFixture&, json& j) {
+         j["linux"]["resources"]["memory"] = {{"limit", 12}};
+       },
+       {"linux.resources.memory.limit `12`", "OOM"}},
       {"CAP_SYS_RESOURCE",
        [](RootRuntimeFixture&, json& j) {
          j["process"]["capabilities"]["bounding"].push_back("CAP_SYS_RESOURCE");
@@ -63,6 +68,11 @@ TEST_F(RootRuntimeBadInputTest, EachFailsWithOneLineAndLeavesNothing) {
       {"command not found (fails in the init, after cgroup and clone)",
        [](RootRuntimeFixture&, json& j) { j["process"]["args"] = {"nosuchcmd"}; },
        {"exec: \"nosuchcmd\": executable file not found in $PATH"}},
+      {"hooks (not supported yet: refused, not ignored)",
+       [](RootRuntimeFixture&, json& j) {
+         j["hooks"] = {{"prestart", {{{"path", "/bin/true"}}}}};
+       },
+       {"hooks.prestart", "/bin/true"}},
       {"unknown namespace path",
        [](RootRuntimeFixture&, json& j) {
          j["linux"]["namespaces"].push_back({{"type", "cgroup"}, {"path", "/nonexistent/ns"}});
