@@ -229,12 +229,6 @@ struct InitPrivate {
     child_fail(sync_fd, base::sys_error("domainname: set `{}`", s.domainname));
   }
   CHILD_TRY(sync_fd, mount::prepare_rootfs(s, cfg.mounts));
-  base::Fd fifo;
-  if (!cfg.exec_fifo.empty()) {
-    auto f = base::Fd::open(cfg.exec_fifo, O_PATH);
-    CHILD_TRY(sync_fd, f);
-    fifo = std::move(*f);
-  }
   // The console socket is a host path: connect before pivot_root hides the host.
   base::Fd console_sock;
   if (p.terminal && !cfg.console.socket_path.empty()) {
@@ -256,9 +250,9 @@ struct InitPrivate {
   auto exe = setup_process(p, cfg.console, console_sock, cfg.seccomp);
   CHILD_TRY(sync_fd, exe);
   CHILD_TRY(sync_fd, send_sync(sync_fd, SyncMessage{SyncType::Ready, ""}));
-  if (fifo) {
+  if (cfg.exec_fifo_fd >= 0) {
     // Blocks until `start` opens the other end; the byte tells `start` we are past it.
-    std::string self_fd = fmt::format("/proc/self/fd/{}", fifo.get());
+    std::string self_fd = fmt::format("/proc/self/fd/{}", cfg.exec_fifo_fd);
     int w = ::open(self_fd.c_str(), O_WRONLY | O_CLOEXEC);
     if (w < 0 || ::write(w, "0", 1) != 1) {
       std::string msg =

@@ -36,9 +36,10 @@ struct InitConfig {
   const spec::Spec* spec = nullptr;  // must outlive spawn_init (process must be set)
   std::vector<mount::MountOp> mounts;
   std::optional<seccomp::Program> seccomp;
-  // Host path of the exec fifo: the init blocks opening it for writing until `start` reads.
-  // Empty: the init execs right after "ready" (no create/start split).
-  std::string exec_fifo;
+  // An O_PATH fd of the exec fifo (the caller's; inherited through clone, so the init needs
+  // no access to the state dir): the init blocks reopening it for writing until `start`
+  // reads. -1: the init execs right after "ready" (no create/start split).
+  int exec_fifo_fd = -1;
   ConsoleTarget console;
   // cgroup v1 `tasks` files the child writes "0" to, joining its cgroups itself (see
   // self_join_tasks()). Empty: the parent joins it (BeforeGo).

@@ -7,7 +7,7 @@
 //   ─────────────────────────                         ──────────────────────
 //   load bundle, validate everything (mount::plan,
 //   seccomp::compile, caps vs bounding set, rlimits)
-//   mkdir <root>/<id>, mkfifo exec.fifo
+//   mkdir <root>/<id>, mkfifo exec.fifo, open it O_PATH (inherited by the child)
 //   cgroup create(resources)
 //   [pid ns by path: setns(CLONE_NEWPID)]
 //   clone(CLONE_NEW* | SIGCHLD) ───────────────────► (starts in new namespaces)
@@ -23,7 +23,6 @@
 //                                                     [unshare(CLONE_NEWCGROUP)]
 //                                                     sethostname, setdomainname
 //                                                     mount::prepare_rootfs
-//                                                     open exec.fifo O_PATH (host path)
 //                                                     [connect console socket]
 //                                                     mount::pivot_into, finalize_rootfs
 //                                                     sysctl, oom_score_adj, rlimits
@@ -36,7 +35,7 @@
 //                                                     umask, caps::apply, no_new_privs
 //                                                     [noNewPrivileges: seccomp load]
 //   ◄──────────── "ready" | "error: <one line>" ───
-//   (error: kill + reap child, destroy cgroup,        open /proc/self/fd/<fifo> O_WRONLY:
+//   (error: kill + reap child, destroy cgroup,        reopen /proc/self/fd/<fifo> O_WRONLY:
 //    remove state dir; return the child's line)        blocks until `start` opens the
 //   write state.json, --pid-file; exit 0               reading end
 //            ...                                      │

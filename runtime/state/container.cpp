@@ -282,7 +282,30 @@ base::Result<Container> Container::create(const std::string& id, const std::stri
     if (::mkfifo(paths.exec_fifo().c_str(), 0600) < 0) {
       return base::sys_error("mkfifo `{}`", paths.exec_fifo());
     }
-    init.exec_fifo = paths.exec_fifo();
+    // In a new user namespace the init is "root" only inside: give the fifo to the host ids
+    // that container root maps to, so that it may reopen it for writing.
+    const spec::Namespace* userns = s.find_namespace(spec::NamespaceType::User);
+    if (userns != nullptr && userns->path.empty()) {
+      auto host_id = [](const std::vector<spec::IdMapping>& maps) -> std::optional<uint32_t> {
+        for (const auto& m : maps) {
+          if (m.container_id == 0 && m.size > 0) {
+            return m.host_id;
+          }
+        }
+        return std::nullopt;
+      };
+      auto uid = host_id(s.linux.uid_mappings);
+      auto gid = host_id(s.linux.gid_mappings);
+      if (::chown(paths.exec_fifo().c_str(), uid ? *uid : 0, gid ? *gid : 0) < 0) {
+        return base::sys_error("hand `{}` to the container's root", paths.exec_fifo());
+      }
+    }
+  }
+  // Opened here, inherited through clone: the init needs no access to the state dir.
+  base::Fd fifo;
+  if (options.hold) {
+    fifo = MYDOCKER_TRY(base::Fd::open(paths.exec_fifo(), O_PATH));
+    init.exec_fifo_fd = fifo.get();
   }
   init.console.socket_path = options.console_socket;
   init.console.socket_fd = options.console_fd;

@@ -379,6 +379,22 @@ TEST_F(RootRuntimeCliTest, UserNamespaceMapsIds) {
     EXPECT_EQ(nonempty, (std::vector<std::string>{"0", "100000", "65536"})) << lines[i];
   }
   EXPECT_EQ(lines[3], "0:0");  // host 100000 is root inside
+
+  // create/start/exec: the init reopens the exec fifo and exec joins the user namespace.
+  write_config({"sh", "-c", "echo up; while true; do sleep 0.01; done"}, [](json& j) {
+    j["linux"]["namespaces"].push_back({{"type", "user"}});
+    j["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+    j["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  });
+  std::string id = new_id();
+  pid_t pid = create_and_start(id);
+  ASSERT_TRUE(eventually([&] { return read_text(container_out_) == "up\n"; }));
+  CliResult e = cli({"exec", "--user", "5:5", id, "sh", "-c", "id; cat /proc/self/uid_map"});
+  EXPECT_EQ(e.code, 0) << e.err;
+  EXPECT_EQ(e.out.substr(0, 12), "uid=5 gid=5\n");
+  EXPECT_NE(e.out.find("100000"), std::string::npos) << e.out;
+  EXPECT_EQ(cli({"delete", "--force", id}).code, 0);
+  EXPECT_EQ(wait_exit(pid), 137);
 }
 
 TEST_F(RootRuntimeCliTest, JoinsNamespacesByPath) {
