@@ -198,8 +198,11 @@ base::Result<CgroupLayout> plan_cgroup_layout(std::string_view mountinfo,
       }
     }
   }
-  // Hybrid: the v2 tree is at /sys/fs/cgroup/unified.
-  if (!v2.empty() && v2[0].mount_point != "/sys/fs/cgroup") {
+  // Hybrid: the v2 tree is at /sys/fs/cgroup/unified. Only in a cgroup namespace, where a
+  // fresh mount is rooted at the container's own cgroup: without one, the container has no
+  // cgroup of its own in that tree (hybrid hosts are run as v1), and a bind would show the
+  // runtime's. runc does not show it either.
+  if (in_cgroupns && !v2.empty() && v2[0].mount_point != "/sys/fs/cgroup") {
     layout.entries.push_back(entry_for(op.destination + "/" + basename_of(v2[0].mount_point), v2[0],
                                        proc_cgroup, in_cgroupns));
   }

@@ -20,11 +20,20 @@ namespace {
 struct Outcome {
   int exit_code = -1;
   std::string out;
+  std::string err;
 };
 
+// Runs `cmd` through sh; stdout and stderr are kept apart, since how a runtime interleaves
+// the container's two streams is not part of what the container sees.
 Outcome run_command(const std::string& cmd) {
   Outcome o;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  char err_path[] = "/tmp/mydocker-test-stderr-XXXXXX";
+  int err_fd = ::mkstemp(err_path);
+  if (err_fd < 0) {
+    return o;
+  }
+  ::close(err_fd);
+  FILE* p = ::popen((cmd + " 2>" + err_path).c_str(), "r");
   if (p == nullptr) {
     return o;
   }
@@ -35,6 +44,11 @@ Outcome run_command(const std::string& cmd) {
   }
   int status = ::pclose(p);
   o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  std::ifstream err(err_path);
+  std::stringstream ss;
+  ss << err.rdbuf();
+  o.err = ss.str();
+  ::unlink(err_path);
   return o;
 }
 
@@ -71,6 +85,7 @@ class RootVsRuncTest : public ::testing::Test {
     Outcome theirs = run("runc", script, adjust);
     Outcome ours = run(MYDOCKER_RUNTIME_BIN, script, adjust);
     EXPECT_EQ(ours.out, theirs.out) << "script: " << script;
+    EXPECT_EQ(ours.err, theirs.err) << "script: " << script;
     EXPECT_EQ(ours.exit_code, theirs.exit_code) << "script: " << script;
   }
 

@@ -69,7 +69,6 @@ TEST(CgroupLayoutTest, HybridWithoutNamespaceBindsOwnCgroups) {
                      "/sys/fs/cgroup/cpuacct bind /sys/fs/cgroup/cpuacct/web",
                      "/sys/fs/cgroup/memory bind /sys/fs/cgroup/memory/process_api/abc/web",
                      "/sys/fs/cgroup/systemd bind /sys/fs/cgroup/systemd",
-                     "/sys/fs/cgroup/unified bind /sys/fs/cgroup/unified/web",
                  }));
   EXPECT_TRUE(layout->symlinks.empty());
 }
