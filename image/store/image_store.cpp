@@ -175,7 +175,10 @@ std::optional<int64_t> parse_duration_ns(std::string_view s) {
     if (!n) {
       return std::nullopt;
     }
-    total += *n * unit;
+    int64_t part = 0;
+    if (__builtin_mul_overflow(*n, unit, &part) || __builtin_add_overflow(total, part, &total)) {
+      return std::nullopt;  // Go: "invalid duration" (found by tests/fuzz/image_filters_fuzz)
+    }
   }
   return total;
 }
