@@ -4,6 +4,7 @@
 //
 // Exit codes: 0 on success, 1 with one line "mydocker-runtime: <error>" on stderr; `run` and
 // `exec` (without --detach) exit with the container process's code (128 + signal if killed).
+#include <fcntl.h>
 #include <pwd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -31,8 +32,30 @@ namespace rt = mydocker::runtime;
 namespace base = mydocker::base;
 using nlohmann::json;
 
+// --log / --log-format, as containerd passes them: it reads the last error from that file
+// when the runtime fails (runc writes it there too).
+std::string g_log_path;
+std::string g_log_format = "text";
+
+void log_error(const std::string& msg) {
+  if (g_log_path.empty()) {
+    return;
+  }
+  std::string time = rt::state::now_rfc3339();
+  std::string line = g_log_format == "json"
+                         ? json{{"level", "error"}, {"msg", msg}, {"time", time}}.dump() + "\n"
+                         : fmt::format("time=\"{}\" level=error msg={}\n", time, json(msg).dump());
+  int fd = ::open(g_log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    (void)base::write_all(fd, line);
+    ::close(fd);
+  }
+}
+
 int fail(const base::Error& err) {
-  std::fprintf(stderr, "mydocker-runtime: %s\n", err.to_string().c_str());
+  std::string msg = err.to_string();
+  std::fprintf(stderr, "mydocker-runtime: %s\n", msg.c_str());
+  log_error(msg);
   return 1;
 }
 
@@ -218,6 +241,13 @@ int main(int argc, char** argv) {
   exec->add_option("--cgroup", cgroup_sub, "accepted for runc compatibility");
 
   std::vector<const char*> cargv;
+  // Set as soon as parsed, so that every later failure reaches the log.
+  app.parse_complete_callback([&] {
+    g_log_path = log_path;
+    if (!log_format.empty()) {
+      g_log_format = log_format;
+    }
+  });
   for (const auto& a : raw) {
     cargv.push_back(a.c_str());
   }
@@ -228,6 +258,7 @@ int main(int argc, char** argv) {
       return app.exit(e);
     }
     std::fprintf(stderr, "mydocker-runtime: %s\n", e.what());
+    log_error(e.what());
     return 1;
   }
 
@@ -266,6 +297,7 @@ int main(int argc, char** argv) {
     std::string path = bundle + "/config.json";
     if (base::path_exists(path)) {
       std::fprintf(stderr, "mydocker-runtime: File config.json exists. Remove it first\n");
+      log_error("File config.json exists. Remove it first");
       return 1;
     }
     auto r = base::write_file_atomic(path, rt::spec::default_spec_json(true), 0644);

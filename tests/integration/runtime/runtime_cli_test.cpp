@@ -479,6 +479,16 @@ TEST_F(RootRuntimeCliTest, StateListAndDeleteOfACreatedContainer) {
   EXPECT_EQ(gone.err, fmt::format("mydocker-runtime: container `{}` does not exist\n", id));
 }
 
+TEST_F(RootRuntimeCliTest, ErrorsAlsoGoToTheLogFileContainerdPasses) {
+  std::string log = tmp_.path() + "/log.json";
+  CliResult r = cli({"--log", log, "--log-format", "json", "state", "missing"});
+  EXPECT_EQ(r.code, 1);
+  json j = json::parse(read_text(log), nullptr, false);
+  ASSERT_TRUE(j.is_object()) << read_text(log);
+  EXPECT_EQ(j["level"], "error");
+  EXPECT_EQ(j["msg"], "container `missing` does not exist");
+}
+
 TEST_F(RootRuntimeCliTest, SpecRefusesToOverwrite) {
   std::string dir = tmp_.path() + "/specdir";
   ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
