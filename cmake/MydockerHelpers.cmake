@@ -6,7 +6,11 @@ add_library(mydocker::warnings ALIAS mydocker_warnings)
 target_compile_options(mydocker_warnings INTERFACE
   -Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wcast-qual -Wformat=2
   -Wmissing-declarations -Wundef -Wimplicit-fallthrough -Wvla -Wold-style-cast
-  $<$<BOOL:${MYDOCKER_WERROR}>:-Werror>)
+  $<$<BOOL:${MYDOCKER_WERROR}>:-Werror>
+  # g++ 12 at -O2/-O3 reports std::string inlining as overlapping memcpy (GCC bug 105329)
+  # and similar flow-sensitive false positives; they stay visible as warnings.
+  $<$<CXX_COMPILER_ID:GNU>:-Wno-error=restrict -Wno-error=stringop-overflow
+                           -Wno-error=array-bounds -Wno-error=maybe-uninitialized>)
 
 if(MYDOCKER_SANITIZE)
   add_compile_options(-fsanitize=${MYDOCKER_SANITIZE} -fno-omit-frame-pointer)
