@@ -78,10 +78,9 @@ base::Result<std::string> resolve_executable(const std::string& root, const std:
     path_env = std::string(kDefaultPath);
   }
   bool saw_non_executable = false;
-  for (std::string dir : base::split(path_env, ':')) {
-    if (dir.empty()) {
-      dir = ".";  // POSIX: an empty PATH entry is the current directory
-    }
+  for (const std::string& entry : base::split(path_env, ':')) {
+    // POSIX: an empty PATH entry is the current directory.
+    const std::string dir = entry.empty() ? std::string(1, '.') : entry;
     std::string candidate = dir + "/" + name;
     std::string in_container = candidate[0] == '/' ? candidate : cwd + "/" + candidate;
     switch (check_file(under(root, in_container))) {
