@@ -678,6 +678,8 @@ void block_forwarded_signals() {
 
 base::Result<int> supervise(pid_t pid, int pty_master) {
   block_forwarded_signals();
+  // A reader of our stdout that goes away must not kill us before we reap the container.
+  ::signal(SIGPIPE, SIG_IGN);
   sigset_t set = supervised_set();
   base::Fd sfd = base::Fd::adopt(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!sfd) {

@@ -134,7 +134,9 @@ base::Result<int> run(const std::string& id, const std::string& bundle, const Ru
 
 // Waits for `pid` (our child) while forwarding SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1,
 // SIGUSR2 to it and, when pty_master is valid, relaying it to/from our stdin/stdout.
-// Returns the shell-style exit code. Used by run and by the exec command.
+// Returns the shell-style exit code. Used by run and by the exec command. The forwarded
+// signals stay blocked and SIGPIPE ignored afterwards (the CLI exits; a long-lived caller
+// restores its own mask).
 base::Result<int> supervise(pid_t pid, int pty_master);
 
 // Blocks the signals supervise() forwards (call before spawning, so none is lost; the
