@@ -213,6 +213,17 @@ int main(int argc, char** argv) {
   events->add_flag("--stats", stats_once, "print stats once and exit");
   events->add_option("--interval", interval, "seconds between stats");
 
+  std::string ps_format = "table";
+  CLI::App* ps = app.add_subcommand("ps", "list the processes of a container");
+  ps->add_option("id", id)->required();
+  ps->add_option("--format,-f", ps_format, "table or json");
+  std::string resources_path;
+  CLI::App* update = app.add_subcommand("update", "update a container's resource limits");
+  update->add_option("id", id)->required();
+  update
+      ->add_option("--resources,-r", resources_path,
+                   "file with a linux.resources JSON object (`-`: stdin)")
+      ->required();
   std::string process_json_path, cwd, user;
   std::vector<std::string> env, command, caps_extra;
   std::vector<uint32_t> additional_gids;
@@ -398,6 +409,29 @@ int main(int argc, char** argv) {
   }
   if (*resume) {
     auto r = c.resume();
+    return r ? 0 : fail(r.error());
+  }
+  if (*ps) {
+    auto pids = c.processes();
+    if (!pids) {
+      return fail(pids.error());
+    }
+    if (ps_format == "json") {
+      std::printf("%s\n", json(*pids).dump().c_str());
+    } else {
+      std::printf("PID\n");
+      for (pid_t p : *pids) {
+        std::printf("%d\n", p);
+      }
+    }
+    return 0;
+  }
+  if (*update) {
+    auto text = resources_path == "-" ? base::read_all(0) : base::read_file(resources_path);
+    if (!text) {
+      return fail(text.error().wrap("--resources"));
+    }
+    auto r = c.update(*text);
     return r ? 0 : fail(r.error());
   }
   if (*events) {

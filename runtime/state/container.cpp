@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "runtime/base/file.h"
@@ -536,6 +537,31 @@ base::Result<void> Container::resume() {
 base::Result<cgroups::Stats> Container::stats() {
   cgroups::Manager* cg = MYDOCKER_TRY(cgroup());
   return cg->stats();
+}
+
+base::Result<std::vector<pid_t>> Container::processes() {
+  cgroups::Manager* cg = MYDOCKER_TRY(cgroup());
+  return cg->pids();
+}
+
+base::Result<void> Container::update(std::string_view resources_json) {
+  nlohmann::json resources = nlohmann::json::parse(resources_json, nullptr, false);
+  if (resources.is_discarded() || !resources.is_object()) {
+    return base::make_error(ErrorCode::InvalidArgument, "--resources: not a JSON object");
+  }
+  std::string text = MYDOCKER_TRY(base::read_file(paths_.config_json()));
+  nlohmann::json config = nlohmann::json::parse(text, nullptr, false);
+  if (config.is_discarded() || !config.is_object()) {
+    return base::make_error(ErrorCode::Internal, "container `{}`: saved config.json is broken",
+                            id());
+  }
+  // The spec parser validates linux.resources with every field named; reuse it whole.
+  config["linux"]["resources"] = resources;
+  spec::Spec s = MYDOCKER_TRY_CTX(spec::parse(config.dump()), "--resources");
+  spec::Resources r = s.linux.resources.value_or(spec::Resources{});
+  cgroups::Manager* cg = MYDOCKER_TRY(cgroup());
+  MYDOCKER_TRY_CTX(cg->update(r), "update container `{}`", id());
+  return state::write_file_replace(paths_.config_json(), config.dump(), 0600);
 }
 
 base::Result<pid_t> Container::exec(const ExecOptions& options) {

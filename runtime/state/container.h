@@ -107,6 +107,11 @@ class Container {
   base::Result<void> pause();
   base::Result<void> resume();
   base::Result<cgroups::Stats> stats();
+  // Every process of the container (its cgroup), sorted.
+  base::Result<std::vector<pid_t>> processes();
+  // runc update: `resources_json` is a linux.resources object; it is validated as part of the
+  // container's spec and applied to the running cgroup. InvalidArgument naming the field.
+  base::Result<void> update(std::string_view resources_json);
   // Starts a process in the container; returns its pid (the caller's child, to be waited).
   base::Result<pid_t> exec(const ExecOptions& options);
   // Stopped or created: removes everything. Running/paused: Conflict unless force, which

@@ -479,6 +479,34 @@ TEST_F(RootRuntimeCliTest, StateListAndDeleteOfACreatedContainer) {
   EXPECT_EQ(gone.err, fmt::format("mydocker-runtime: container `{}` does not exist\n", id));
 }
 
+TEST_F(RootRuntimeCliTest, PsListsTheProcessesAndUpdateChangesLimits) {
+  write_config({"sh", "-c", "sleep 1000 & echo up; while true; do sleep 0.01; done"});
+  std::string id = new_id();
+  pid_t pid = create_and_start(id);
+  ASSERT_TRUE(eventually([&] { return read_text(container_out_) == "up\n"; }));
+  CliResult ps = cli({"ps", "--format", "json", id});
+  ASSERT_EQ(ps.code, 0) << ps.err;
+  json pids = json::parse(ps.out, nullptr, false);
+  ASSERT_TRUE(pids.is_array()) << ps.out;
+  EXPECT_GE(pids.size(), 2u) << ps.out;  // sh and sleep (and maybe a short sleep 0.01)
+  EXPECT_NE(std::find(pids.begin(), pids.end(), json(pid)), pids.end()) << ps.out;
+
+  std::string resources = tmp_.path() + "/resources.json";
+  std::ofstream(resources) << R"({"memory":{"limit":67108864},"pids":{"limit":64}})";
+  CliResult up = cli({"update", "--resources", resources, id});
+  EXPECT_EQ(up.code, 0) << up.err;
+  EXPECT_EQ(
+      base::trim(read_text("/sys/fs/cgroup/memory/mydocker/" + id + "/memory.limit_in_bytes")),
+      "67108864");
+  EXPECT_EQ(base::trim(read_text("/sys/fs/cgroup/pids/mydocker/" + id + "/pids.max")), "64");
+  std::ofstream(resources) << R"({"memory":{"limit":"lots"}})";
+  CliResult bad = cli({"update", "--resources", resources, id});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("linux.resources.memory.limit"), std::string::npos) << bad.err;
+  EXPECT_EQ(cli({"delete", "--force", id}).code, 0);
+  EXPECT_EQ(wait_exit(pid), 137);
+}
+
 TEST_F(RootRuntimeCliTest, ErrorsAlsoGoToTheLogFileContainerdPasses) {
   std::string log = tmp_.path() + "/log.json";
   CliResult r = cli({"--log", log, "--log-format", "json", "state", "missing"});
