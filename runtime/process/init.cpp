@@ -237,8 +237,9 @@ struct InitPrivate {
     console_sock = std::move(*c);
   }
   CHILD_TRY(sync_fd, mount::pivot_into(s.root.path));
-  CHILD_TRY(sync_fd, mount::finalize_rootfs(s));
+  // Sysctls before finalize_rootfs: it makes /proc/sys read-only (readonlyPaths).
   CHILD_TRY(sync_fd, apply_sysctl(s.linux.sysctl));
+  CHILD_TRY(sync_fd, mount::finalize_rootfs(s));
   if (p.oom_score_adj) {
     auto r = base::write_file("/proc/self/oom_score_adj", std::to_string(*p.oom_score_adj));
     if (!r) {

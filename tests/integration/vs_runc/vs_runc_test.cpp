@@ -129,6 +129,12 @@ TEST_F(RootVsRuncTest, MountsSeenInside) {
   expect_same("awk '{print $2, $3}' /proc/self/mounts | sort");
 }
 
+TEST_F(RootVsRuncTest, SysctlsInTheContainersNamespaces) {
+  expect_same("cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax", [](nlohmann::json& c) {
+    c["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}, {"kernel.msgmax", "4096"}};
+  });
+}
+
 TEST_F(RootVsRuncTest, MemoryLimitApplied) {
   expect_same(
       "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || "
