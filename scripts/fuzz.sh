@@ -32,6 +32,11 @@ if [ "$(id -u)" -eq 0 ]; then
   run_as=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
 fi
 
+# The unpack and store targets create and delete a tree per input: keep that off the disk.
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ]; then
+  export TMPDIR=/dev/shm
+fi
+
 failed=()
 for t in "${targets[@]}"; do
   corpus=$work/corpus/$t

@@ -99,8 +99,8 @@ const std::string& base_dir() {
 // pointing out of the root (which must not be followed).
 void populate_lower(const std::string& root) {
   FUZZ_CHECK(base::mkdir_all(root + "/etc/sub"));
-  FUZZ_CHECK(base::write_file_atomic(root + "/etc/passwd", "root:x:0:0::/root:/bin/sh\n"));
-  FUZZ_CHECK(base::write_file_atomic(root + "/etc/sub/file", "lower\n"));
+  FUZZ_CHECK(base::write_file(root + "/etc/passwd", "root:x:0:0::/root:/bin/sh\n", O_CREAT));
+  FUZZ_CHECK(base::write_file(root + "/etc/sub/file", "lower\n", O_CREAT));
   FUZZ_CHECK(symlink("/", (root + "/escape").c_str()) == 0);
   FUZZ_CHECK(symlink("../../..", (root + "/etc/up").c_str()) == 0);
 }
