@@ -8,7 +8,8 @@
 #
 # New inputs go to <build>/fuzz/corpus/<name>/ (seeded from tests/fuzz/corpus/<name>/), crashes
 # to <build>/fuzz/artifacts/<name>/, logs to <build>/fuzz/<name>.log. Run as root, the fuzzers
-# drop to nobody (setpriv): a layer that escaped the unpack root must not reach the host.
+# drop to nobody (setpriv) in a user namespace: a layer that escaped the unpack root must not
+# reach the host.
 # Exits 1 when any target left a crash, leak or timeout artifact.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +30,10 @@ work=$(realpath "$build_dir")/fuzz
 mkdir -p "$work"
 run_as=()
 if [ "$(id -u)" -eq 0 ]; then
-  run_as=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
+  # nobody, as "root" of its own user namespace: chown/owner paths of the unpacker run, yet
+  # no host file that nobody could not write is writable.
+  run_as=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all
+    unshare --user --map-root-user)
 fi
 
 # The unpack and store targets create and delete a tree per input: keep that off the disk.
