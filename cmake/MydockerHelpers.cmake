@@ -13,7 +13,10 @@ target_compile_options(mydocker_warnings INTERFACE
                            -Wno-error=array-bounds -Wno-error=maybe-uninitialized>)
 
 if(MYDOCKER_SANITIZE)
-  add_compile_options(-fsanitize=${MYDOCKER_SANITIZE} -fno-omit-frame-pointer)
+  # No recovery: a UBSan finding fails the test instead of scrolling past (g++ recovers by
+  # default).
+  add_compile_options(-fsanitize=${MYDOCKER_SANITIZE} -fno-omit-frame-pointer
+                      -fno-sanitize-recover=all)
   add_link_options(-fsanitize=${MYDOCKER_SANITIZE})
 endif()
 

@@ -183,13 +183,16 @@ TEST(SeccompTest, MaskedEqual) {
 }
 
 TEST(SeccompTest, DefaultErrnoWithAllowList) {
-  auto s = parse_seccomp(
-      {{"defaultAction", "SCMP_ACT_ERRNO"},
-       {"defaultErrnoRet", 99},
-       {"architectures", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
-       {"syscalls",
-        {{{"names", {"write", "exit", "exit_group", "getpid", "rt_sigreturn", "munmap"}},
-          {"action", "SCMP_ACT_ALLOW"}}}}});
+  // Memory and signal-stack calls are allowed too: the sanitizer runtimes (ASan/UBSan builds)
+  // make them in the child on their way out.
+  auto s = parse_seccomp({{"defaultAction", "SCMP_ACT_ERRNO"},
+                          {"defaultErrnoRet", 99},
+                          {"architectures", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
+                          {"syscalls",
+                           {{{"names",
+                              {"write", "exit", "exit_group", "getpid", "rt_sigreturn", "munmap",
+                               "mmap", "madvise", "sigaltstack", "rt_sigaction", "rt_sigprocmask"}},
+                             {"action", "SCMP_ACT_ALLOW"}}}}});
   auto p = compile(s);
   ASSERT_TRUE(p) << p.error().to_string();
   TempDir dir;
