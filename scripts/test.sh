@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds, checks style and module boundaries, and runs every test
-# (ctest: unit, then root integration). Must run as root: the root tests create namespaces,
-# cgroups and mounts. Set MYDOCKER_SANITIZE=address,undefined to run under the sanitizers.
+# (ctest: unit, then root integration) twice: an optimised build, then an ASan/UBSan build.
+# Must run as root: the root tests create namespaces, cgroups and mounts.
+#   MYDOCKER_SANITIZE=0     skip the sanitizer pass (quicker local runs)
+#   MYDOCKER_SANITIZE=only  run only the sanitizer pass
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,15 +15,22 @@ fi
 scripts/install-deps.sh
 scripts/lint.sh
 
-build_dir=${BUILD_DIR:-build}
-if [ -n "${MYDOCKER_SANITIZE:-}" ]; then
-  build_dir=${BUILD_DIR:-build-sanitize}
-  BUILD_DIR=$build_dir scripts/build.sh -DMYDOCKER_SANITIZE="$MYDOCKER_SANITIZE"
-else
-  BUILD_DIR=$build_dir scripts/build.sh
-fi
+# run_suite BUILD_DIR BUILD_TYPE [cmake args...]
+run_suite() {
+  local dir=$1 type=$2
+  shift 2
+  echo "==> build $dir ($type $*)"
+  BUILD_DIR=$dir BUILD_TYPE=$type scripts/build.sh "$@"
+  echo "==> tests in $dir"
+  # Unit tests are independent and run in parallel; root tests run one at a time (RUN_SERIAL).
+  (cd "$dir" && ctest --output-on-failure -j "$(nproc)" -L unit)
+  (cd "$dir" && ctest --output-on-failure -L root)
+}
 
-cd "$build_dir"
-# Unit tests are independent and run in parallel; root tests are RUN_SERIAL in CMake.
-ctest --output-on-failure -j "$(nproc)" -L unit
-ctest --output-on-failure -L root
+mode=${MYDOCKER_SANITIZE:-1}
+if [ "$mode" != only ]; then
+  run_suite "${BUILD_DIR:-build}" RelWithDebInfo
+fi
+if [ "$mode" != 0 ]; then
+  run_suite build-sanitize Debug -DMYDOCKER_SANITIZE=address,undefined
+fi
