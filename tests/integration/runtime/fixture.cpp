@@ -12,8 +12,13 @@
 #include <thread>
 
 #include "runtime/spec/spec.h"
+#include "tests/support/cgroup_cleanup.h"
 
 namespace mydocker::testing {
+
+// The runtime's default cgroup parent (/mydocker) goes again if this binary created it.
+[[maybe_unused]] ::testing::Environment* const kCgroupCleanup =
+    ::testing::AddGlobalTestEnvironment(new CgroupParentCleanup);
 
 bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds deadline) {
   auto end = std::chrono::steady_clock::now() + deadline;

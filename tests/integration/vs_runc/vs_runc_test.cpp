@@ -12,10 +12,15 @@
 #include <string>
 
 #include "tests/support/busybox_rootfs.h"
+#include "tests/support/cgroup_cleanup.h"
 #include "tests/support/require.h"
 
 namespace mydocker::testing {
 namespace {
+
+// The runtime's default cgroup parent (/mydocker) goes again if this binary created it.
+[[maybe_unused]] ::testing::Environment* const kCgroupCleanup =
+    ::testing::AddGlobalTestEnvironment(new CgroupParentCleanup);
 
 struct Outcome {
   int exit_code = -1;
