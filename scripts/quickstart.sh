@@ -29,11 +29,12 @@ jq '.process.args = ["sh", "-c", "echo \"hello from $(hostname), pid $$, as $(id
 
 cat <<EOT
 
-It works: that was PID 1 of a new container (namespaces, cgroups, pivot_root, seccomp-ready).
+It works: that was PID 1 of a new container (its own pid, mount, uts, ipc and network
+namespaces, a cgroup, pivot_root into the busybox rootfs, Docker's default capabilities).
 Try next:
   sudo $runtime run --bundle $bundle demo          # the bundle's default command
   cd $bundle && sudo jq '.process.terminal=true | .process.args=["sh"]' config.json > c && sudo mv c config.json
   sudo $runtime run --bundle $bundle shell         # an interactive shell in the container
   sudo $runtime list                               # containers and their state
-  sudo tests/bench/runtime-start.sh                # start time against runc
+  sudo MYDOCKER_RUNTIME=$runtime tests/bench/runtime-start.sh   # start time against runc
 EOT
