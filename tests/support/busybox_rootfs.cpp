@@ -120,6 +120,15 @@ std::string copy_rootfs(const std::string& parent_dir) {
   return dst;
 }
 
+std::set<std::string> list_dir(const std::string& path) {
+  std::set<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(path, ec)) {
+    out.insert(e.path().filename().string());
+  }
+  return out;
+}
+
 TempDir::TempDir() : path_(make_temp_dir()) {}
 
 TempDir::~TempDir() {

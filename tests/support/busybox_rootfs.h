@@ -5,6 +5,7 @@
 // dir, removed at exit. Tests that write to it should copy it (copy_rootfs) or overlay it.
 #pragma once
 
+#include <set>
 #include <string>
 
 namespace mydocker::testing {
@@ -15,6 +16,9 @@ const std::string& busybox_rootfs();
 
 // A fresh private copy under `parent_dir` (cp -a semantics), returned as its path.
 std::string copy_rootfs(const std::string& parent_dir);
+
+// The names in a directory (without . and ..); empty when it cannot be read.
+std::set<std::string> list_dir(const std::string& path);
 
 // A unique temp directory (mydocker-test-<pid>-<n>), removed by the TempDir destructor.
 class TempDir {

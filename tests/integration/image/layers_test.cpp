@@ -27,24 +27,9 @@ namespace mydocker::image::layers {
 namespace {
 
 using namespace testing;  // NOLINT: the tar builder vocabulary
+using mydocker::testing::list_dir;
 using mydocker::testing::Need;
 using mydocker::testing::TempDir;
-
-std::set<std::string> list_dir(const std::string& path) {
-  std::set<std::string> out;
-  DIR* d = ::opendir(path.c_str());
-  if (d == nullptr) {
-    return out;
-  }
-  while (dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") {
-      out.insert(n);
-    }
-  }
-  ::closedir(d);
-  return out;
-}
 
 bool mounted_under(const std::string& prefix) {
   std::ifstream in("/proc/self/mountinfo");

@@ -24,23 +24,8 @@ namespace mydocker::image::layers {
 namespace {
 
 using namespace testing;  // NOLINT: the tar builder vocabulary
+using mydocker::testing::list_dir;
 using mydocker::testing::TempDir;
-
-std::set<std::string> list_dir(const std::string& path) {
-  std::set<std::string> out;
-  DIR* d = ::opendir(path.c_str());
-  if (d == nullptr) {
-    return out;
-  }
-  while (dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") {
-      out.insert(n);
-    }
-  }
-  ::closedir(d);
-  return out;
-}
 
 struct stat lstat_of(const std::string& path) {
   struct stat st {};
