@@ -5,6 +5,7 @@
 #include <sys/utsname.h>
 
 #include <ctime>
+#include <filesystem>
 #include <set>
 
 #include "image/archive/changes.h"
@@ -111,6 +112,24 @@ Images::Images(std::string root, ImagesOptions options)
 
 Images::~Images() = default;
 
+// A pair is a fact about the blob's bytes (content-addressed), so it never goes stale and
+// garbage collection leaves it; each is one small file named by the blob's hex digest (only
+// sha256 exists) holding the DiffID, so concurrent writers need no lock: the last atomic
+// rename wins and they all write the same content.
+bool Images::pair_verified(const Digest& blob, const DiffId& diff) const {
+  auto text = base::read_file(root_ + "/verified/" + std::string(blob.hex()));
+  return text && base::trim(*text) == diff.str();
+}
+
+void Images::remember_pair(const Digest& blob, const DiffId& diff) {
+  if (blob == diff.digest() || pair_verified(blob, diff)) {
+    return;  // an uncompressed blob is its own DiffID; nothing to remember
+  }
+  // Best effort (see images.h): the error only costs a re-check later.
+  (void)base::write_file_atomic(root_ + "/verified/" + std::string(blob.hex()), diff.str() + "\n",
+                                0600);
+}
+
 base::Result<std::unique_ptr<Images>> Images::open(const std::string& data_root,
                                                    ImagesOptions options) {
   std::unique_ptr<Images> self(new Images(data_root, std::move(options)));
@@ -118,6 +137,16 @@ base::Result<std::unique_ptr<Images>> Images::open(const std::string& data_root,
   self->content_ = MYDOCKER_TRY(content::ContentStore::open(data_root + "/content"));
   self->layers_ =
       MYDOCKER_TRY(layers::LayerStore::open(data_root + "/layers", self->options_.layers));
+  MYDOCKER_TRY(base::mkdir_all(data_root + "/verified", 0700));
+  {
+    // Leftover temp files of an interrupted remember_pair().
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(data_root + "/verified", ec)) {
+      if (e.path().filename().string().starts_with(".")) {
+        std::filesystem::remove(e.path(), ec);
+      }
+    }
+  }
   store::ImageStore::Hooks hooks;
   Images* raw = self.get();
   hooks.release_layers = [raw](const store::ImageRecord& rec) {
@@ -405,6 +434,7 @@ base::Result<ImageId> Images::import_image(layers::ByteSource& tar, const Import
   layers::Compression compression = layers::Compression::None;
   if (reg.unpacked) {
     compression = reg.unpacked->compression;
+    remember_pair(reg.unpacked->compressed_digest, reg.diff_id);
   } else {
     auto again = MYDOCKER_TRY(layers::FileSource::open(content_->blob_path(blob)));
     compression = MYDOCKER_TRY(layers::digest_layer(again)).compression;

@@ -7,6 +7,7 @@
 //     content/   ContentStore: configs, manifests and the layer blobs as loaded/imported
 //     layers/    LayerStore: each layer unpacked once, keyed by chain ID
 //     image/     ImageStore: image metadata and names
+//     verified/  one file per compressed layer blob whose DiffID was verified (see load())
 //
 // What an image holds (the rule the garbage collector and start-up recovery follow):
 //   * its config blob and its manifests (ImageRecord::manifests), and every blob those
@@ -38,6 +39,7 @@
 // running operation touches are pinned against another operation's failure cleanup.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -150,7 +152,11 @@ class Images {
   // On error no image of the archive is added and the blobs and layers it brought are gone.
   // An OCI blob the store already has is read past, not written again (the stored copy was
   // verified when it came in), so an image sharing a base costs the time of its own layers
-  // plus reading the base's bytes off the stream.
+  // plus reading the base's bytes off the stream. Likewise a compressed layer blob whose DiffID
+  // was verified before (when a load or import unpacked it, or a load decompressed it to check
+  // it) is not decompressed again when its layer already exists: the pair blob digest ->
+  // DiffID is a fact about the blob's bytes, kept under verified/. A pair never verified is
+  // still checked by decompressing the blob.
   base::Result<LoadResult> load(layers::ByteSource& archive, const LoadOptions& options = {});
 
   // `docker save`: the images named by `names` (references or IDs; a name without tag saves
@@ -178,6 +184,9 @@ class Images {
   // The top-layer chain ID of an image (nullopt for an image without layers).
   static std::optional<ChainId> top_layer(const content::ImageConfig& config);
 
+  // How many times load() decompressed an existing layer's blob to check its DiffID.
+  uint64_t layer_rechecks_for_test() const { return layer_rechecks_.load(); }
+
  private:
   struct Op;  // one running import/load: the blobs it pins and the layer refs it holds
   Images(std::string root, ImagesOptions options);
@@ -192,6 +201,11 @@ class Images {
   base::Result<std::optional<ChainId>> register_layers(Op& op, const std::vector<DiffId>& diffs,
                                                        const std::vector<Digest>& blobs,
                                                        const LoadOptions& options);
+  // Whether `blob` (a compressed layer blob) was verified to decompress to `diff` before.
+  bool pair_verified(const Digest& blob, const DiffId& diff) const;
+  // Records that it does. Best effort: a pair that could not be recorded is only checked
+  // again next time.
+  void remember_pair(const Digest& blob, const DiffId& diff);
   base::Result<ImageId> commit_image(Op& op, const std::string& config_bytes,
                                      const Digest& manifest, const std::optional<ChainId>& top,
                                      const std::vector<reference::Reference>& tags);
@@ -210,6 +224,7 @@ class Images {
   // Guards pins_: digest -> number of running operations that touch the blob.
   std::mutex pin_mu_;
   std::map<std::string, int> pins_;
+  std::atomic<uint64_t> layer_rechecks_{0};
 };
 
 }  // namespace mydocker::image

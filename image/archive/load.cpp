@@ -318,9 +318,14 @@ base::Result<std::optional<ChainId>> Images::register_layers(Op& op,
                         .diff_id = r.diff_id,
                         .size = static_cast<int64_t>(r.unpacked->compressed_size)});
     }
+    if (r.unpacked) {
+      // register_with_diff_id checked the DiffID while unpacking.
+      remember_pair(r.unpacked->compressed_digest, r.diff_id);
+    }
     // The layer existed, so its tar was not read: check that this blob really is that layer
-    // (an uncompressed blob is its own DiffID).
-    if (!r.unpacked && blobs[i] != diffs[i].digest()) {
+    // (an uncompressed blob is its own DiffID), unless this pair was checked before.
+    if (!r.unpacked && blobs[i] != diffs[i].digest() && !pair_verified(blobs[i], diffs[i])) {
+      layer_rechecks_.fetch_add(1);
       auto again = MYDOCKER_TRY(layers::FileSource::open(content_->blob_path(blobs[i])));
       layers::UnpackResult d =
           MYDOCKER_TRY_CTX(layers::digest_layer(again), "layer {} (`{}`)", i, blobs[i].str());
@@ -329,6 +334,7 @@ base::Result<std::optional<ChainId>> Images::register_layers(Op& op,
                           "layer {} (`{}`): layer diff id mismatch: expected {}, got {}", i,
                           blobs[i].str(), diffs[i].str(), d.diff_id.str());
       }
+      remember_pair(blobs[i], diffs[i]);
     }
     if (parent) {
       auto it = std::find(op.held.begin(), op.held.end(), *parent);

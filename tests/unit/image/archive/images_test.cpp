@@ -14,6 +14,7 @@
 #include <chrono>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -101,10 +102,12 @@ struct OciParts {
   std::string index;
 };
 
+// `config_tars`: the layers the config's DiffIDs name, when they differ from `layer_tars`.
 OciParts oci_parts(const std::vector<std::string>& layer_tars, const std::string& ref_name,
-                   const std::string& containerd_name) {
+                   const std::string& containerd_name,
+                   const std::optional<std::vector<std::string>>& config_tars = std::nullopt) {
   OciParts p;
-  p.config = config_for(layer_tars);
+  p.config = config_for(config_tars ? *config_tars : layer_tars);
   json layers = json::array();
   for (const auto& t : layer_tars) {
     std::string gz = tb::compress(t, Compression::Gzip);
@@ -603,6 +606,56 @@ TEST_F(ImagesTest, ConcurrentLoadsOfOneImageTakeOneReference) {
   for (const std::string& line : images_->recovery_log()) {
     ADD_FAILURE() << line;
   }
+}
+
+TEST_F(ImagesTest, LoadDoesNotReReadAVerifiedSharedCompressedBlob) {
+  // The first load unpacks gzip(layer_a): that verifies the pair blob -> DiffID.
+  ASSERT_TRUE(load(oci_tar(oci_parts({layer_a()}, "", "docker.io/library/base:1"))));
+  EXPECT_EQ(images_->layer_rechecks_for_test(), 0u);
+  // The second shares the gzipped base: the existing layer's blob is not decompressed again.
+  auto r = load(oci_tar(oci_parts({layer_a(), layer_b()}, "", "docker.io/library/app:1")));
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(images_->layer_rechecks_for_test(), 0u);
+  // The pair is durable: a reopened service still knows it.
+  reopen();
+  r = load(oci_tar(oci_parts({layer_a(), layer_b()}, "", "docker.io/library/app:2")));
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(images_->layer_rechecks_for_test(), 0u);
+  EXPECT_EQ(images_->images().images().size(), 2u);
+}
+
+TEST_F(ImagesTest, LoadChecksAnUnverifiedCompressedBlobOfAnExistingLayerOnce) {
+  // The layer comes in uncompressed, so gzip(layer_a) was never seen.
+  std::vector<std::string> base = {layer_a()};
+  ASSERT_TRUE(load(docker_save(base, config_for(base), {"base:1"})));
+  auto r = load(oci_tar(oci_parts({layer_a()}, "", "docker.io/library/gz:1")));
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(images_->layer_rechecks_for_test(), 1u);
+  // Checked once, it is trusted afterwards.
+  r = load(oci_tar(oci_parts({layer_a(), layer_b()}, "", "docker.io/library/gz:2")));
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(images_->layer_rechecks_for_test(), 1u);
+}
+
+TEST_F(ImagesTest, LoadRefusesACompressedBlobThatIsNotTheExistingLayer) {
+  // layer_a exists and gzip(layer_a) is verified; gzip(layer_b) under layer_a's DiffID is a
+  // different, never verified blob: it must be decompressed and refused.
+  ASSERT_TRUE(load(oci_tar(oci_parts({layer_a()}, "", "docker.io/library/base:1"))));
+  auto before_blobs = blobs();
+  auto r = load(oci_tar(
+      oci_parts({layer_b()}, "", "docker.io/library/evil:1", std::vector<std::string>{layer_a()})));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), base::ErrorCode::InvalidArgument);
+  EXPECT_NE(r.error().to_string().find("diff id mismatch"), std::string::npos)
+      << r.error().to_string();
+  EXPECT_EQ(images_->layer_rechecks_for_test(), 1u);
+  EXPECT_EQ(blobs(), before_blobs);
+  EXPECT_EQ(images_->images().images().size(), 1u);
+  // A refused pair is not remembered: it is refused again.
+  r = load(oci_tar(
+      oci_parts({layer_b()}, "", "docker.io/library/evil:1", std::vector<std::string>{layer_a()})));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(images_->layer_rechecks_for_test(), 2u);
 }
 
 TEST_F(ImagesTest, StartUpRecoveryRemovesCrashLeftovers) {
