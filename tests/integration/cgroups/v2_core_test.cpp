@@ -22,6 +22,7 @@
 #include "runtime/base/file.h"
 #include "runtime/base/strings.h"
 #include "runtime/cgroups/manager.h"
+#include "tests/support/poll.h"
 #include "tests/support/require.h"
 
 namespace mydocker::runtime::cgroups {
@@ -35,14 +36,7 @@ bool is_dir(const std::string& path) {
 }
 
 bool eventually(const std::function<bool()>& cond) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return cond();
+  return mydocker::testing::poll_until(cond);
 }
 
 class RootCgroupV2CoreTest : public ::testing::Test {
