@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -83,13 +84,19 @@ std::vector<std::string> list_dir(const std::string& path) {
   return out;
 }
 
+// The exit handler reads a plain buffer: the static std::string below is destroyed before a
+// handler registered during its construction runs.
+char g_base_dir_for_exit[4096];
+
 const std::string& base_dir() {
   static const std::string dir = [] {
     const char* tmp = std::getenv("TMPDIR");
     std::string templ =
         std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/mydocker-unpack-fuzz-XXXXXX";
     FUZZ_CHECK(mkdtemp(templ.data()) != nullptr);
-    std::atexit([] { remove_tree_at(AT_FDCWD, base_dir().c_str()); });
+    FUZZ_CHECK(templ.size() < sizeof g_base_dir_for_exit);
+    std::memcpy(g_base_dir_for_exit, templ.c_str(), templ.size() + 1);
+    std::atexit([] { remove_tree_at(AT_FDCWD, g_base_dir_for_exit); });
     return templ;
   }();
   return dir;
