@@ -28,9 +28,14 @@ check runtime/base runtime/base/
 check runtime runtime/
 check image/reference runtime/base/ image/reference/
 check image runtime/base/ image/
+check engine/logs runtime/base/ engine/logs/
+check engine/shim runtime/base/ engine/shim/
 check engine runtime/ image/ engine/
+check api/wire runtime/base/ api/wire/
 check api/client runtime/base/ api/wire/ api/client/ image/reference/
-check api runtime/base/ engine/ api/
+check api runtime/base/ engine/ image/ api/
+check cmd/mydockerd runtime/base/ engine/ api/server/ api/wire/ cmd/mydockerd/
+check cmd/mydocker-shim runtime/ engine/shim/ engine/logs/ cmd/mydocker-shim/
 check cmd/mydocker-runtime runtime/ cmd/mydocker-runtime/
 check cmd/mydocker runtime/base/ api/wire/ api/client/ image/reference/ cmd/mydocker/
 exit $status

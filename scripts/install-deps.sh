@@ -9,6 +9,7 @@ packages=(
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev googletest
   libarchive-dev libssl-dev libcurl4-openssl-dev
   busybox-static runc skopeo clang-format iproute2 jq util-linux procps
+  tini curl
 )
 
 missing=()

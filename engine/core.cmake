@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: Apache-2.0
+# mydocker::engine (the core: records, lifecycle, LocalDaemon) is defined here.

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: Apache-2.0
+// engine::Daemon: the facade api/server calls (moby's daemon.Daemon behind its routers'
+// backend interfaces). One abstract class, so the API is tested against a fake
+// (tests/support) and served by the real engine (LocalDaemon, engine/local_daemon.h).
+//
+// Containers are named by a "ref": a name (with or without the leading "/"), a full ID, or a
+// unique ID prefix. Errors carry Docker's wording and an ErrorCode the API maps to HTTP:
+//   NotFound       "No such container: <ref>"                                        404
+//   InvalidArgument bad values, "Multiple IDs found with provided prefix: <ref>"     400
+//   Conflict       name in use, "Container <id> is not running", remove while running 409
+//   NotModified    start of a running container, stop of a stopped one            304
+//   Unavailable    the daemon is shutting down                                        503
+//   Internal       everything else                                                    500
+//
+// Thread-safety: every method may be called from many threads at once. Blocking calls
+// (wait, logs with follow, stop) hold no lock while they block.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/container/config.h"
+#include "image/archive/images.h"
+#include "runtime/base/error.h"
+
+namespace mydocker::engine {
+
+// Docker's container states (State.Status).
+enum class Status { Created, Running, Paused, Restarting, Removing, Exited, Dead };
+std::string_view status_name(Status s);  // "created", "running", ...
+
+// Docker's State object.
+struct ContainerState {
+  Status status = Status::Created;
+  bool oom_killed = false;
+  int64_t pid = 0;
+  int64_t exit_code = 0;
+  std::string error;
+  std::string started_at = "0001-01-01T00:00:00Z";   // RFC 3339 nano, UTC
+  std::string finished_at = "0001-01-01T00:00:00Z";  // RFC 3339 nano, UTC
+};
+
+// A consistent snapshot of one container (inspect, list).
+struct ContainerInfo {
+  std::string id;       // 64 hex
+  std::string name;     // with the leading "/"
+  std::string created;  // RFC 3339 nano, UTC
+  std::string path;     // argv[0] of the process
+  std::vector<std::string> args;
+  ContainerState state;
+  std::string image_id;  // "sha256:..."
+  ContainerConfig config;
+  HostConfig host_config;
+  int64_t restart_count = 0;
+  std::string driver;  // "overlay2" (overlay) or "vfs" (copy)
+  std::string log_path;
+  std::string hostname_path;
+  std::string hosts_path;
+  std::string resolv_conf_path;
+  std::map<std::string, std::string> graph_driver_data;  // LowerDir, UpperDir, MergedDir, WorkDir
+  // Filled only when asked (size=true): bytes in the RW layer, and RW + image.
+  std::optional<int64_t> size_rw;
+  std::optional<int64_t> size_root_fs;
+};
+
+// The human "Status" column of GET /containers/json: "Up 5 seconds", "Exited (3) 2 minutes
+// ago", "Created", "Up 3 minutes (Paused)", "Restarting (1) 5 seconds ago".
+std::string human_status(const ContainerInfo& c, int64_t now_unix);
+// Docker's units.HumanDuration ("Less than a second", "About a minute", "3 hours", ...).
+std::string human_duration(int64_t seconds);
+
+struct CreateRequest {
+  std::string name;  // "" -> a random Docker-style name; else /?[a-zA-Z0-9][a-zA-Z0-9_.-]+
+  ContainerConfig config;
+  HostConfig host_config;
+};
+
+struct CreateResult {
+  std::string id;
+  std::vector<std::string> warnings;
+};
+
+struct ListOptions {
+  bool all = false;
+  int64_t limit = -1;  // -1: no limit; >0: the newest N (implies all)
+  bool size = false;
+  // Docker's filters: id, name, label (key or key=value), status, exited, ancestor, before,
+  // since, is-task, health (accepted, nothing matches but "none"). An unknown key is
+  // InvalidArgument "invalid filter '<key>'"; a bad status "Invalid filter 'status=<v>'".
+  std::map<std::string, std::vector<std::string>> filters;
+};
+
+enum class WaitCondition { NotRunning, NextExit, Removed };
+
+struct WaitResult {
+  int64_t status_code = 0;
+  std::string error;  // "" when none (Docker's WaitExitError.Message)
+};
+
+struct LogsOptions {
+  bool stdout_stream = false;
+  bool stderr_stream = false;
+  bool follow = false;
+  bool timestamps = false;
+  int64_t since = 0;  // Unix seconds (0: from the start)
+  int64_t until = 0;  // Unix seconds (0: no end)
+  int64_t tail = -1;  // -1: all
+};
+
+struct LogEntry {
+  int stream = 1;    // 1 stdout, 2 stderr
+  std::string line;  // as logged (with its "\n" when the line had one)
+  std::string time;  // RFC 3339 nano, UTC, as stored
+};
+
+// Return false to stop (the client went away).
+using LogSink = std::function<bool(const LogEntry&)>;
+
+struct TopResult {
+  std::vector<std::string> titles;
+  std::vector<std::vector<std::string>> processes;
+};
+
+// Resource changes of POST /containers/{id}/update (only fields the client set).
+struct UpdateRequest {
+  std::optional<int64_t> memory;
+  std::optional<int64_t> memory_swap;
+  std::optional<int64_t> memory_reservation;
+  std::optional<int64_t> nano_cpus;
+  std::optional<int64_t> cpu_shares;
+  std::optional<int64_t> cpu_period;
+  std::optional<int64_t> cpu_quota;
+  std::optional<std::string> cpuset_cpus;
+  std::optional<std::string> cpuset_mems;
+  std::optional<int64_t> pids_limit;
+  std::optional<RestartPolicy> restart_policy;
+};
+
+struct PruneResult {
+  std::vector<std::string> deleted;  // container IDs
+  int64_t space_reclaimed = 0;
+};
+
+// One entry of GET /containers/{id}/changes (Kind: 0 modified, 1 added, 2 deleted).
+struct Change {
+  std::string path;
+  int kind = 0;
+};
+
+// What /info and /system/df need from the engine (the API adds the static fields).
+struct SystemInfo {
+  int64_t containers = 0;
+  int64_t running = 0;
+  int64_t paused = 0;
+  int64_t stopped = 0;
+  int64_t images = 0;
+  std::string driver;          // "overlay2" | "vfs"
+  std::string data_root;       // DockerRootDir
+  std::string cgroup_driver;   // "cgroupfs"
+  std::string cgroup_version;  // "1" | "2"
+  bool live_restore = false;
+  std::vector<std::string> warnings;
+};
+
+struct DiskUsage {
+  std::vector<ContainerInfo> containers;  // with size_rw / size_root_fs filled
+  int64_t layers_size = 0;
+};
+
+using Sink = image::archive::Sink;
+
+class Daemon {
+ public:
+  virtual ~Daemon() = default;
+
+  // Containers.
+  virtual base::Result<CreateResult> create(CreateRequest req) = 0;
+  // NotModified when already running; Conflict when paused ("cannot start a paused
+  // container, try unpause instead"); a start failure (bad command, ...) is Internal (or
+  // NotFound for a missing executable) carrying the runtime's message, worded like Docker's
+  // "failed to create shim task: OCI runtime create failed: ...: exec: \"x\": executable
+  // file not found in $PATH: unknown", so clients map it to 127/126.
+  virtual base::Result<void> start(std::string_view ref) = 0;
+  // timeout: seconds before SIGKILL (-1 waits forever); nullopt: StopTimeout or 10.
+  // signal: nullopt -> StopSignal or SIGTERM. NotModified when not running.
+  virtual base::Result<void> stop(std::string_view ref, std::optional<int64_t> timeout,
+                                  std::optional<std::string> signal) = 0;
+  virtual base::Result<void> restart(std::string_view ref, std::optional<int64_t> timeout,
+                                     std::optional<std::string> signal) = 0;
+  // signal: "" -> SIGKILL; a name ("HUP", "SIGHUP") or number. InvalidArgument for a bad
+  // one; Conflict "Container <id> is not running" when stopped.
+  virtual base::Result<void> kill(std::string_view ref, std::string_view signal) = 0;
+  virtual base::Result<void> pause(std::string_view ref) = 0;
+  virtual base::Result<void> unpause(std::string_view ref) = 0;
+  // Blocks until the condition holds. InvalidArgument for a bad condition is the API's job.
+  virtual base::Result<WaitResult> wait(std::string_view ref, WaitCondition condition) = 0;
+  // Conflict for a running container without force; force kills first.
+  virtual base::Result<void> remove(std::string_view ref, bool force, bool volumes) = 0;
+  virtual base::Result<std::vector<ContainerInfo>> list(const ListOptions& options) = 0;
+  virtual base::Result<ContainerInfo> inspect(std::string_view ref, bool size) = 0;
+  // Writes entries to sink until done (or, with follow, until the container stops and the
+  // log is drained, or sink returns false). Reports whether the container has a tty.
+  virtual base::Result<void> logs(std::string_view ref, const LogsOptions& options,
+                                  const LogSink& sink) = 0;
+  virtual base::Result<TopResult> top(std::string_view ref, std::string_view ps_args) = 0;
+  virtual base::Result<void> rename(std::string_view ref, std::string_view new_name) = 0;
+  virtual base::Result<std::vector<std::string>> update(std::string_view ref,
+                                                        const UpdateRequest& req) = 0;
+  virtual base::Result<PruneResult> prune(
+      const std::map<std::string, std::vector<std::string>>& filters) = 0;
+  // The container's filesystem (merged view) as an uncompressed tar.
+  virtual base::Result<void> export_container(std::string_view ref, const Sink& out) = 0;
+  virtual base::Result<std::vector<Change>> changes(std::string_view ref) = 0;
+
+  // Images (tag, list, inspect, history, remove with container-usage rules, prune, load,
+  // save, import). The engine wires container usage into it.
+  virtual image::Images& images() = 0;
+
+  // System.
+  virtual SystemInfo info() = 0;
+  virtual base::Result<DiskUsage> disk_usage() = 0;
+
+  // Stops background work (monitors, restart timers) and wakes blocked calls with
+  // Unavailable. Containers keep running (live restore) unless the daemon was opened with
+  // live_restore=false, then they are stopped. Idempotent; called before destruction.
+  virtual void shutdown() {}
+};
+
+}  // namespace mydocker::engine

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+// Docker's json-file log format (leaf target mydocker::logs: base + json). One JSON object a
+// line, as dockerd's jsonfilelog driver writes it:
+//
+//   {"log":"hello\n","stream":"stdout","time":"2026-11-29T18:25:47.850114341Z"}
+//
+// A line longer than 16 KiB is split into several entries (only the last ends in "\n"), as
+// Docker's log copier does. Rotation (log-opts max-size / max-file): when the live file
+// would pass max_size it is renamed <path>.1 (older ones shift to .2 ... and the oldest
+// beyond max_files-1 is deleted) and a new live file is started.
+//
+// The writer is used by mydocker-shim (single-threaded); the reader by the daemon, which may
+// read while the shim writes (a partial last line is not returned until complete).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "runtime/base/error.h"
+#include "runtime/base/fd.h"
+
+namespace mydocker::engine::logs {
+
+struct WriterOptions {
+  int64_t max_size = 0;   // bytes; 0 -> no rotation
+  int64_t max_files = 1;  // >= 1
+};
+
+class JsonFileWriter {
+ public:
+  // Opens (appending to) `path`, creating it 0640.
+  static base::Result<JsonFileWriter> open(const std::string& path, WriterOptions options);
+  // Splits `data` into lines; a trailing partial line is buffered per stream until its "\n"
+  // arrives or flush() is called. stream: "stdout" | "stderr".
+  base::Result<void> write(std::string_view stream, std::string_view data);
+  // Writes buffered partial lines (at container exit).
+  base::Result<void> flush();
+
+ private:
+  JsonFileWriter() = default;
+  std::string path_;
+  WriterOptions options_;
+  base::Fd fd_;
+  int64_t size_ = 0;
+  std::string partial_stdout_;
+  std::string partial_stderr_;
+};
+
+struct Entry {
+  std::string stream;  // "stdout" | "stderr"
+  std::string log;
+  std::string time;  // RFC 3339 nano, as stored
+  int64_t time_unix = 0;
+};
+
+struct ReadOptions {
+  int64_t since = 0;  // Unix seconds; entries at or after
+  int64_t until = 0;  // 0: no bound; entries before
+  int64_t tail = -1;  // -1: all; else the last N entries (after since/until)
+};
+
+// Reads `path` and its rotated files (oldest first). Returns the byte offset in the live file
+// up to which it read, so follow can continue from there. Malformed lines are skipped.
+// sink returns false to stop early.
+base::Result<int64_t> read_all(const std::string& path, const ReadOptions& options,
+                               const std::function<bool(const Entry&)>& sink);
+// Reads complete lines of the live file from `offset`; returns the new offset.
+base::Result<int64_t> read_from(const std::string& path, int64_t offset,
+                                const std::function<bool(const Entry&)>& sink);
+
+}  // namespace mydocker::engine::logs

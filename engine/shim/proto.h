@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+// The daemon <-> mydocker-shim contract (leaf target mydocker::shim_proto: base + json).
+//
+//   mydockerd                                   mydocker-shim <state-dir>/shim.json
+//   ---------                                   ----------------------------------
+//   write <state-dir>/shim.json (ShimConfig)
+//   posix_spawn shim, fd 3 = ready pipe ------> setsid; read shim.json; become subreaper
+//                                               create + start the container (runtime/)
+//                                    <--------- fd 3: one JSON line ReadyMessage, close
+//   pidfd_open(shim) and watch it               copy container stdout/stderr -> json-file
+//                                               log (rotated); reap the init
+//                                               write <state-dir>/exit.json (ExitStatus,
+//                                               temp + fsync + rename), destroy the runtime
+//                                               state (cgroup, state dir), exit 0
+//   on shim exit: read exit.json
+//
+// The shim outlives the daemon: a daemon restarted after kill -9 finds <state-dir>/shim.pid,
+// opens a pidfd on it (checking /proc/<pid>/stat's start time against shim.pid's), and reads
+// exit.json once the shim is gone. A stop/kill/pause from the daemon goes to the container
+// through runtime::Container::load(runtime_root, id), not through the shim.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "runtime/base/error.h"
+
+namespace mydocker::engine::shim {
+
+// Written by the daemon before spawning; the shim's only argument is its path.
+struct ShimConfig {
+  std::string id;             // container ID (also the runtime's container ID)
+  std::string bundle;         // OCI bundle dir (config.json; root.path absolute)
+  std::string runtime_root;   // runtime::CreateOptions::root
+  std::string state_dir;      // <exec-root>/containers/<id>: shim.pid, exit.json live here
+  std::string log_path;       // json-file log; "" -> output is discarded (log driver none)
+  int64_t log_max_size = 0;   // bytes per file before rotation; 0 -> never rotate
+  int64_t log_max_files = 1;  // files kept, the live one included (>= 1)
+  bool tty = false;           // process.terminal: the shim holds the pty master
+
+  nlohmann::json to_json() const;
+  static base::Result<ShimConfig> from_json(const nlohmann::json& j);
+};
+
+// The one line the shim writes on fd 3 once the container started, or failed to.
+struct ReadyMessage {
+  int64_t pid = 0;    // container init pid (host pid namespace) when ok
+  std::string error;  // "" when ok; else the runtime's message, e.g. `exec: "x": executable
+                      // file not found in $PATH` (the daemon words it Docker's way)
+  nlohmann::json to_json() const;
+  static base::Result<ReadyMessage> from_json(const nlohmann::json& j);
+};
+
+// <state-dir>/exit.json: how the container ended.
+struct ExitStatus {
+  int64_t exit_code = 0;    // shell style: 128 + signal for a killed init
+  std::string finished_at;  // RFC 3339 nano, UTC
+  bool oom_killed = false;
+  nlohmann::json to_json() const;
+  static base::Result<ExitStatus> from_json(const nlohmann::json& j);
+};
+
+// <state-dir>/shim.pid: "<pid> <starttime>" (starttime = field 22 of /proc/<pid>/stat), so a
+// reused pid is not mistaken for the shim.
+struct ShimPid {
+  int64_t pid = 0;
+  uint64_t start_time = 0;
+};
+
+inline constexpr const char* kShimConfigFile = "shim.json";
+inline constexpr const char* kShimPidFile = "shim.pid";
+inline constexpr const char* kExitFile = "exit.json";
+inline constexpr int kReadyFd = 3;
+
+// Reads/writes files in a state dir (atomic writes; exit.json and shim.pid fsynced).
+base::Result<void> write_config(const std::string& state_dir, const ShimConfig& config);
+base::Result<ShimConfig> read_config(const std::string& path);
+base::Result<void> write_exit(const std::string& state_dir, const ExitStatus& status);
+// NotFound when the shim recorded no exit.
+base::Result<ExitStatus> read_exit(const std::string& state_dir);
+base::Result<void> write_pid(const std::string& state_dir, const ShimPid& pid);
+base::Result<ShimPid> read_pid(const std::string& state_dir);
+// Field 22 of /proc/<pid>/stat; NotFound when the process is gone.
+base::Result<uint64_t> process_start_time(int64_t pid);
+
+}  // namespace mydocker::engine::shim

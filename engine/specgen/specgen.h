@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+// specgen: image config + create options + Docker's default security profile -> the OCI
+// runtime spec (config.json) the shim hands to runtime/. Pure: no I/O (the seccomp profile
+// is embedded at build time from engine/specgen/default-seccomp.json, Docker's default).
+//
+// What it produces, as dockerd + runc do:
+//   process: args = Entrypoint + Cmd (the container's, else the image's; a client Entrypoint
+//     resets the image's Cmd), env = image env overridden by the client's + PATH default +
+//     HOSTNAME (+ TERM=xterm with a tty), cwd = WorkingDir or image's or "/", user, rlimits
+//     (daemon default-ulimits then the container's), capabilities (Docker's default 14, or
+//     all with Privileged, then CapAdd/CapDrop, "ALL" allowed), noNewPrivileges, seccomp
+//     (default profile filtered by the capabilities, unconfined, or a JSON profile given
+//     inline), oomScoreAdj.
+//   root: the rootfs path, readonly = ReadonlyRootfs.
+//   mounts: /proc, /dev (tmpfs), /dev/pts, /dev/shm (ShmSize), /dev/mqueue, /sys (ro unless
+//     privileged), /sys/fs/cgroup (ro), the container's hostname/hosts/resolv.conf binds,
+//     Tmpfs entries.
+//   linux: namespaces (pid, ipc, uts, mount, network unless host; cgroup when private),
+//     maskedPaths / readonlyPaths (unless privileged), resources (memory, swap, cpu shares,
+//     quota/period from NanoCpus, cpuset, pids), cgroupsPath, default devices.
+//   hostname; with Init, the init binary (Debian's tini-static, which is what Docker ships
+//     as docker-init) is bind-mounted read-only at /sbin/docker-init and runs the process
+//     as `/sbin/docker-init -- <args>`.
+// Errors: InvalidArgument with Docker's wording ("invalid --security-opt ...", "Unknown
+// capability to add: \"CAP_FOO\"", "No command specified").
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/container/config.h"
+#include "image/content/image_config.h"
+#include "runtime/base/error.h"
+
+namespace mydocker::engine::specgen {
+
+struct Input {
+  const ContainerConfig* config = nullptr;           // required
+  const HostConfig* host_config = nullptr;           // required
+  const image::content::RunConfig* image = nullptr;  // the image's config (may be null)
+  std::string rootfs;                                // absolute path of the merged rootfs
+  std::string hostname;                              // Config.Hostname or the short ID
+  std::string hostname_path;  // files bind-mounted over /etc/hostname, hosts, resolv.conf
+  std::string hosts_path;     //   ("" -> not mounted)
+  std::string resolv_conf_path;
+  std::string cgroups_path;             // e.g. "/mydocker/<id>"
+  std::vector<Ulimit> default_ulimits;  // daemon's default-ulimits
+  std::string init_path;  // host path of tini-static for --init ("" -> InvalidArgument)
+};
+
+// The process as Docker resolves it: {Path, Args} for inspect, or InvalidArgument
+// "No command specified" when Entrypoint + Cmd is empty.
+struct Command {
+  std::string path;
+  std::vector<std::string> args;
+};
+base::Result<Command> resolve_command(const ContainerConfig& config,
+                                      const image::content::RunConfig* image);
+
+// The full OCI config.json.
+base::Result<nlohmann::json> generate(const Input& in);
+
+// Docker's default capability set (names with CAP_ prefix).
+const std::vector<std::string>& default_capabilities();
+
+// Docker's seccomp profile format -> the OCI linux.seccomp object, keeping the rules whose
+// includes/excludes (caps, arches, minKernel) match. InvalidArgument for a malformed profile.
+base::Result<nlohmann::json> seccomp_from_docker_profile(const nlohmann::json& profile,
+                                                         const std::vector<std::string>& caps);
+
+}  // namespace mydocker::engine::specgen
