@@ -40,14 +40,14 @@ function(mydocker_binary)
 endfunction()
 
 # mydocker_test(NAME foo_test SRCS ... DEPS ... LABELS unit|root|e2e)
-# Root tests run one at a time: they share the host's cgroup and mount trees.
+# Root and e2e tests run one at a time: they share the host's cgroup and mount trees.
 function(mydocker_test)
   cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_link_libraries(${ARG_NAME} PRIVATE mydocker::warnings ${ARG_DEPS}
                         GTest::gtest GTest::gmock GTest::gtest_main)
   set(props LABELS "${ARG_LABELS}")
-  if("root" IN_LIST ARG_LABELS)
+  if("root" IN_LIST ARG_LABELS OR "e2e" IN_LIST ARG_LABELS)
     list(APPEND props RUN_SERIAL TRUE)
   endif()
   gtest_discover_tests(${ARG_NAME} DISCOVERY_MODE PRE_TEST

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds, checks style and module boundaries, and runs every test
-# (ctest: unit, then root integration) twice: an optimised build, then an ASan/UBSan build.
+# (ctest: unit, root integration, then e2e against a private mydockerd) twice: an optimised build, then an ASan/UBSan build.
 # Must run as root: the root tests create namespaces, cgroups and mounts.
 #   MYDOCKER_SANITIZE=0     skip the sanitizer pass (quicker local runs)
 #   MYDOCKER_SANITIZE=only  run only the sanitizer pass
@@ -25,6 +25,7 @@ run_suite() {
   # Unit tests are independent and run in parallel; root tests run one at a time (RUN_SERIAL).
   (cd "$dir" && ctest --output-on-failure -j "$(nproc)" -L unit)
   (cd "$dir" && ctest --output-on-failure -L root)
+  (cd "$dir" && ctest --output-on-failure -L e2e)
 }
 
 mode=${MYDOCKER_SANITIZE:-1}
