@@ -5,19 +5,7 @@
 set -euo pipefail
 dir=$1
 runtime=${2:-mydocker-runtime}
-busybox=/bin/busybox
-[ -x "$busybox" ] || { echo "make-busybox-bundle: $busybox missing (apt-get install busybox-static)" >&2; exit 1; }
-
-rootfs=$dir/rootfs
-mkdir -p "$rootfs"/{bin,etc,proc,sys,dev,tmp,root,var}
-chmod 1777 "$rootfs/tmp"
-cp "$busybox" "$rootfs/bin/busybox"
-for applet in $("$busybox" --list); do
-  [ "$applet" = busybox ] || ln -sf busybox "$rootfs/bin/$applet"
-done
-printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
-  >"$rootfs/etc/passwd"
-printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
+"$(dirname "$0")/make-busybox-rootfs.sh" "$dir/rootfs"
 
 rm -f "$dir/config.json"
 (cd "$dir" && "$runtime" spec)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Quickstart: install, build, make a busybox bundle from the host's busybox-static, and run a
-# container in it with mydocker-runtime. (The daemon and CLI arrive with the next issues.)
+# Quickstart: install, build, start mydockerd, make the default image busybox:latest from the
+# host's busybox-static (no registry needed) and run a container with the mydocker CLI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,28 +13,41 @@ echo "==> installing build dependencies (apt-get)"
 scripts/install-deps.sh
 echo "==> building"
 BUILD_TYPE=Release BUILD_DIR=build-release scripts/build.sh -DBUILD_TESTING=OFF
-runtime=$PWD/build-release/cmd/mydocker-runtime/mydocker-runtime
+bin=$PWD/build-release/bin
+mydocker=$bin/mydocker
+sock=/run/mydocker.sock
 
-bundle=/var/lib/mydocker/quickstart/busybox
-echo "==> making an OCI bundle in $bundle from /bin/busybox"
-rm -rf "$bundle"
-mkdir -p "$bundle"
-scripts/make-busybox-bundle.sh "$bundle" "$runtime"
+if "$mydocker" -H "unix://$sock" version >/dev/null 2>&1; then
+  echo "==> mydockerd already answers on $sock"
+else
+  echo "==> starting mydockerd (log: /var/log/mydockerd.log)"
+  nohup "$bin/mydockerd" -H "unix://$sock" >>/var/log/mydockerd.log 2>&1 &
+  for _ in $(seq 100); do
+    "$mydocker" -H "unix://$sock" version >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  "$mydocker" -H "unix://$sock" version >/dev/null || {
+    echo "quickstart: mydockerd did not come up; see /var/log/mydockerd.log" >&2
+    exit 1
+  }
+fi
 
-echo "==> running a container"
-tmp=$(mktemp)
-jq '.process.args = ["sh", "-c", "echo \"hello from $(hostname), pid $$, as $(id -un)\"; echo \"cgroup: $(head -n1 /proc/self/cgroup)\"; ls /"]' \
-  "$bundle/config.json" >"$tmp" && mv "$tmp" "$bundle/config.json"
-"$runtime" --root /run/mydocker-runtime run --bundle "$bundle" "quickstart-$$"
+if ! "$mydocker" image inspect busybox:latest >/dev/null 2>&1; then
+  echo "==> making busybox:latest from the host's busybox-static"
+  scripts/make-busybox-image.sh "$mydocker" busybox:latest
+fi
+
+echo "==> mydocker run --rm busybox ..."
+"$mydocker" run --rm busybox sh -c 'echo "hello from $(hostname), pid $$, as $(id -un)"; ls /'
 
 cat <<EOT
 
-It works: that was PID 1 of a new container (its own pid, mount, uts, ipc and network
-namespaces, a cgroup, pivot_root into the busybox rootfs, Docker's default capabilities).
-Try next:
-  sudo $runtime run --bundle $bundle demo          # the bundle's default command
-  cd $bundle && sudo jq '.process.terminal=true | .process.args=["sh"]' config.json > c && sudo mv c config.json
-  sudo $runtime run --bundle $bundle shell         # an interactive shell in the container
-  sudo $runtime list                               # containers and their state
-  sudo MYDOCKER_RUNTIME=$runtime tests/bench/runtime-start.sh   # start time against runc
+It works: mydockerd created that container from busybox:latest (overlay rootfs, its own
+namespaces and cgroup, Docker's default capabilities and seccomp profile) and removed it.
+Try next (the CLI is $mydocker; add $bin to PATH):
+  mydocker run -d --name web busybox sh -c 'while true; do date; sleep 1; done'
+  mydocker ps; mydocker logs web; mydocker top web; mydocker stop web; mydocker rm web
+  mydocker images; mydocker info
+  DOCKER_HOST=unix://$sock docker ps          # the real docker CLI works too
+Stop the daemon with: kill \$(cat /run/mydocker.pid)
 EOT

@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-30}
-mydocker=${MYDOCKER_RUNTIME:-$PWD/build/cmd/mydocker-runtime/mydocker-runtime}
+mydocker=${MYDOCKER_RUNTIME:-$PWD/build/bin/mydocker-runtime}
 [ -x "$mydocker" ] || { echo "runtime-start: build first ($mydocker missing)" >&2; exit 1; }
 command -v runc >/dev/null || { echo "runtime-start: runc missing (apt-get install runc)" >&2; exit 1; }
 
