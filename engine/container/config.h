@@ -131,4 +131,25 @@ void apply_create_defaults(HostConfig& hc, bool cgroup_v2);
 // docker's size syntax for log-opts and --shm-size: "10m", "1g", "512k", "100" (bytes).
 base::Result<int64_t> parse_size(std::string_view text);
 
+// Value checks dockerd makes on Config at create: an absolute WorkingDir ("the working
+// directory 'x' is invalid, it needs to be an absolute path"), no empty or "=x" Env entry
+// ("invalid environment variable: =x"). InvalidArgument.
+base::Result<void> validate_config(const ContainerConfig& config);
+
+// CapAdd/CapDrop entries as Docker normalizes them: upper-cased, "CAP_" prefixed unless "ALL";
+// InvalidArgument "unknown capability: \"CAP_FOO\"" for a name the kernel headers do not know.
+base::Result<std::vector<std::string>> normalize_capabilities(const std::vector<std::string>& caps);
+
+// HostConfig.SecurityOpt as dockerd reads it (daemon parseSecurityOpt): "no-new-privileges",
+// "no-new-privileges=true|false" (or ':'), "seccomp=unconfined|<profile JSON>",
+// "apparmor=...", "label=..."; anything else is InvalidArgument
+// "invalid --security-opt 1: \"x\"" / "invalid --security-opt 2: \"x\"".
+struct SecurityOptions {
+  bool no_new_privileges = false;
+  std::string seccomp_profile;  // "" -> the default profile; "unconfined"; else profile JSON
+  std::string apparmor_profile;
+  std::vector<std::string> label_opts;
+};
+base::Result<SecurityOptions> parse_security_opts(const std::vector<std::string>& opts);
+
 }  // namespace mydocker::engine
