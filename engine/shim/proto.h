@@ -9,9 +9,9 @@
 //                                    <--------- fd 3: one JSON line ReadyMessage, close
 //   pidfd_open(shim) and watch it               copy container stdout/stderr -> json-file
 //                                               log (rotated); reap the init
-//                                               write <state-dir>/exit.json (ExitStatus,
-//                                               temp + fsync + rename), destroy the runtime
-//                                               state (cgroup, state dir), exit 0
+//                                               destroy the runtime state (cgroup, state
+//                                               dir), then write <state-dir>/exit.json
+//                                               (ExitStatus, temp + fsync + rename), exit 0
 //   on shim exit: read exit.json
 //
 // The shim outlives the daemon: a daemon restarted after kill -9 finds <state-dir>/shim.pid,
@@ -63,10 +63,12 @@ struct ExitStatus {
 };
 
 // <state-dir>/shim.pid: "<pid> <starttime>" (starttime = field 22 of /proc/<pid>/stat), so a
-// reused pid is not mistaken for the shim.
+// reused pid is not mistaken for the shim. The shim writes it first thing, then again as
+// "<pid> <starttime> <container pid>" once the container runs (so attach() knows the init).
 struct ShimPid {
   int64_t pid = 0;
   uint64_t start_time = 0;
+  int64_t container_pid = 0;  // 0: not (yet) recorded
 };
 
 inline constexpr const char* kShimConfigFile = "shim.json";
@@ -74,7 +76,9 @@ inline constexpr const char* kShimPidFile = "shim.pid";
 inline constexpr const char* kExitFile = "exit.json";
 inline constexpr int kReadyFd = 3;
 
-// Reads/writes files in a state dir (atomic writes; exit.json and shim.pid fsynced).
+// Reads/writes files in a state dir (atomic writes: temp + rename; exit.json is also fsynced,
+// file and directory; shim.json and shim.pid are not: they describe processes, which a host
+// crash ends anyway).
 base::Result<void> write_config(const std::string& state_dir, const ShimConfig& config);
 base::Result<ShimConfig> read_config(const std::string& path);
 base::Result<void> write_exit(const std::string& state_dir, const ExitStatus& status);
@@ -84,5 +88,12 @@ base::Result<void> write_pid(const std::string& state_dir, const ShimPid& pid);
 base::Result<ShimPid> read_pid(const std::string& state_dir);
 // Field 22 of /proc/<pid>/stat; NotFound when the process is gone.
 base::Result<uint64_t> process_start_time(int64_t pid);
+// Fields 3 (state: 'R', 'S', 'Z' for a zombie, ...) and 22 of /proc/<pid>/stat; NotFound when
+// the process is gone.
+struct ProcStat {
+  char state = '?';
+  uint64_t start_time = 0;
+};
+base::Result<ProcStat> read_process_stat(int64_t pid);
 
 }  // namespace mydocker::engine::shim
