@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // specgen: image config + create options + Docker's default security profile -> the OCI
-// runtime spec (config.json) the shim hands to runtime/. Pure: no I/O (the seccomp profile
-// is embedded at build time from engine/specgen/default-seccomp.json, Docker's default).
+// runtime spec (config.json) the shim hands to runtime/. No I/O except reading the rootfs's
+// /etc/passwd and /etc/group (the user, as runc resolves it) and uname() (the seccomp
+// profile's minKernel); the seccomp profile is embedded at build time from
+// engine/specgen/default-seccomp.json, Docker's default.
 //
 // What it produces, as dockerd + runc do:
 //   process: args = Entrypoint + Cmd (the container's, else the image's; a client Entrypoint
@@ -25,9 +27,11 @@
 // capability to add: \"CAP_FOO\"", "No command specified").
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/container/config.h"
@@ -67,7 +71,39 @@ const std::vector<std::string>& default_capabilities();
 
 // Docker's seccomp profile format -> the OCI linux.seccomp object, keeping the rules whose
 // includes/excludes (caps, arches, minKernel) match. InvalidArgument for a malformed profile.
+// The first form uses the host's architecture and uname() kernel version.
 base::Result<nlohmann::json> seccomp_from_docker_profile(const nlohmann::json& profile,
                                                          const std::vector<std::string>& caps);
+struct SeccompHost {
+  std::string go_arch;  // Go's GOARCH name: "amd64", "arm64", "386", "s390x", ...
+  int kernel_major = 0;
+  int kernel_minor = 0;
+};
+base::Result<nlohmann::json> seccomp_from_docker_profile(const nlohmann::json& profile,
+                                                         const std::vector<std::string>& caps,
+                                                         const SeccompHost& host);
+
+// Docker's default profile (engine/specgen/default-seccomp.json, embedded at build time).
+const nlohmann::json& default_seccomp_profile();
+
+// What dockerd stores at create (daemon/commit.go merge): the image's User, ExposedPorts, Env
+// (client keys win, image-only keys appended), Labels, Cmd (only when the client gave neither
+// Entrypoint nor Cmd), Entrypoint (when the client left it null), WorkingDir, Volumes and
+// StopSignal fill what the client left unset; then an Entrypoint of [""] is reset to null.
+void merge_image_config(ContainerConfig& config, const image::content::RunConfig& image);
+
+// Config.User ("name", "uid", "name:group", "uid:gid", ...) resolved against the container's
+// /etc/passwd and /etc/group contents (either may be empty), as runc does: a name that is not
+// listed is InvalidArgument ("unable to find user foo: no matching entries in passwd file");
+// a numeric id that is not listed is used as is (gid 0 when only a uid is given).
+// Without an explicit group, the groups listing the user by name become additional gids.
+struct ResolvedUser {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::vector<uint32_t> additional_gids;
+  std::string home = "/";
+};
+base::Result<ResolvedUser> resolve_user(std::string_view user, std::string_view passwd,
+                                        std::string_view group);
 
 }  // namespace mydocker::engine::specgen
