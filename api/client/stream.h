@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+// Docker's multiplexed stream (logs and attach of a container without a TTY):
+//
+//   +--------+--------+--------+--------+--------+--------+--------+--------+---------...
+//   | stream |   0    |   0    |   0    |   payload length, uint32 big-endian   | payload
+//   +--------+--------+--------+--------+--------+--------+--------+--------+---------...
+//   stream: 0 stdin, 1 stdout, 2 stderr (3: systemerr, an error text from the daemon)
+//
+// Frames may be split anywhere by the transport; the demuxer buffers partial headers and
+// hands payload bytes out as they arrive.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+#include "runtime/base/error.h"
+
+namespace mydocker::api::client {
+
+enum class StreamKind : uint8_t { Stdin = 0, Stdout = 1, Stderr = 2, SystemErr = 3 };
+
+class StreamDemuxer {
+ public:
+  using Sink = std::function<void(StreamKind kind, std::string_view payload)>;
+  explicit StreamDemuxer(Sink sink) : sink_(std::move(sink)) {}
+
+  // Feeds transport bytes. Errors: InvalidArgument for an unknown stream byte or non-zero
+  // padding (the stream is not multiplexed, or is corrupt).
+  base::Result<void> feed(std::string_view data);
+  // True when the input ended on a frame boundary.
+  bool at_boundary() const { return header_len_ == 0 && left_ == 0; }
+
+ private:
+  Sink sink_;
+  std::array<uint8_t, 8> header_{};
+  size_t header_len_ = 0;
+  uint32_t left_ = 0;  // payload bytes still to come in the current frame
+  StreamKind kind_ = StreamKind::Stdout;
+};
+
+}  // namespace mydocker::api::client

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+// mydocker: the CLI. Argument parsing and wiring only; each verb lives in its own file.
+#include <CLI/CLI.hpp>
+
+#include "cmd/mydocker/cli.h"
+
+using mydocker::cli::Globals;
+using mydocker::cli::Registry;
+
+int main(int argc, char** argv) {
+  CLI::App app{"A self-sufficient runtime for containers", "mydocker"};
+  Globals globals;
+  app.add_option("-H,--host", globals.host, "Daemon socket to connect to");
+  app.add_flag("-D,--debug", globals.debug, "Enable debug mode");
+  app.set_version_flag("-v,--version", "mydocker version 0.1.0");
+  app.require_subcommand(0, 1);
+  Registry reg(globals);
+
+  namespace cli = mydocker::cli;
+  cli::register_run(app, reg);
+  cli::register_create(app, reg);
+  cli::register_container_verbs(app, reg, false);
+  cli::register_ps(app, reg, "ps");
+  cli::register_logs(app, reg);
+  cli::register_inspect(app, reg, "");
+  cli::register_image_verbs(app, reg, false);
+  cli::register_system_verbs(app, reg, false);
+
+  auto* container = app.add_subcommand("container", "Manage containers");
+  cli::register_run(*container, reg);
+  cli::register_create(*container, reg);
+  cli::register_container_verbs(*container, reg, true);
+  cli::register_ps(*container, reg, "ls");
+  cli::register_logs(*container, reg);
+  cli::register_inspect(*container, reg, "container");
+  cli::register_container_prune(*container, reg);
+
+  auto* image = app.add_subcommand("image", "Manage images");
+  cli::register_image_verbs(*image, reg, true);
+
+  auto* system = app.add_subcommand("system", "Manage mydocker");
+  cli::register_system_verbs(*system, reg, true);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    mydocker::cli::write_err("mydocker: " + what + "\nSee 'mydocker --help'.\n");
+    return 125;
+  }
+  auto action = reg.selected();
+  if (!action) {
+    for (CLI::App* group : {container, image, system}) {
+      if (group->parsed()) {
+        mydocker::cli::write_out(group->help());
+        return 0;
+      }
+    }
+    mydocker::cli::write_out(app.help());
+    return 0;
+  }
+  return (*action)();
+}
