@@ -20,7 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -46,6 +48,33 @@ int g_diag_fd = 2;
 void diag(const std::string& msg) {
   std::string line = "mydocker-shim: " + msg + "\n";
   (void)base::write_all(g_diag_fd, line);
+}
+
+// MYDOCKER_RUNTIME_TIMING=1 (as the runtime's own phase timer): one line per shim phase on
+// the shim's stderr.
+class PhaseTimer {
+ public:
+  PhaseTimer()
+      : on_(std::getenv("MYDOCKER_RUNTIME_TIMING") != nullptr),
+        last_(std::chrono::steady_clock::now()) {}
+  void mark(const char* phase) {
+    if (!on_) {
+      return;
+    }
+    auto now = std::chrono::steady_clock::now();
+    diag(fmt::format("timing: {:<24} {:8.3f} ms", phase,
+                     std::chrono::duration<double, std::milli>(now - last_).count()));
+    last_ = now;
+  }
+
+ private:
+  bool on_;
+  std::chrono::steady_clock::time_point last_;
+};
+
+PhaseTimer& timer() {
+  static PhaseTimer t;
+  return t;
 }
 
 // One line on fd 3, then closed: the daemon waits for exactly this. A daemon that died in
@@ -225,7 +254,9 @@ base::Result<void> Shim::create_and_start() {
   options.console_fd = console_theirs_ ? console_theirs_.get() : -1;
   // The create/start split is only needed to bring `lo` up before the process runs.
   options.hold = facts_.new_netns;
+  timer().mark("shim setup");
   auto c = rt::Container::create(config_.id, config_.bundle, options);
+  timer().mark("runtime create");
   // The init holds its copies now; ours must go, or the pipes never report EOF.
   ::dup2(dev_null_.get(), 1);
   ::dup2(g_diag_fd, 2);
@@ -251,7 +282,9 @@ base::Result<void> Shim::create_and_start() {
     }
     if (facts_.new_netns) {
       MYDOCKER_TRY(bring_up_loopback(container_->pid()));
+      timer().mark("lo up");
       MYDOCKER_TRY(container_->start());
+      timer().mark("runtime start");
     }
     return base::ok();
   }();
@@ -288,6 +321,7 @@ bool Shim::start() {
     diag("record the container pid: " + written.error().to_string());
   }
   report({container_->pid(), ""});
+  timer().mark("shim.pid, ready");
   return true;
 }
 
@@ -391,11 +425,14 @@ int Shim::supervise() {
     auto stats = container_->stats();
     exit.oom_killed = stats && stats->oom_events > 0;
   }
+  timer().mark("container ran, drained");
   auto destroyed = container_->destroy(true);
+  timer().mark("runtime destroy");
   if (!destroyed) {
     diag("destroy container `" + config_.id + "`: " + destroyed.error().to_string());
   }
   auto written = shim::write_exit(config_.state_dir, exit);
+  timer().mark("exit.json");
   if (!written) {
     diag(written.error().to_string());
     return 1;
@@ -418,6 +455,7 @@ int main(int argc, char** argv) {
   if (diag_fd >= 0) {
     g_diag_fd = diag_fd;
   }
+  timer().mark("exec to main");
   // Our own session: a terminal hangup or a signal to the daemon's process group does not
   // reach us (or the container).
   ::setsid();
@@ -442,6 +480,11 @@ int main(int argc, char** argv) {
   if (!config) {
     report({0, "mydocker-shim: " + config.error().to_string()});
     return 1;
+  }
+  // As containerd runs runc: in the bundle (relative paths in config.json), and not pinning
+  // the daemon's working directory for the container's lifetime.
+  if (::chdir(config->bundle.c_str()) < 0 && ::chdir("/") < 0) {
+    diag("chdir: " + std::string(std::strerror(errno)));
   }
   shim::ShimPid me;
   me.pid = ::getpid();

@@ -351,6 +351,15 @@ TEST_F(RootShimTest, TtyOutputIsLoggedAsStdout) {
   EXPECT_EQ(text, "out1\r\nerr1\r\nis-a-tty\r\n");
 }
 
+TEST_F(RootShimTest, ContainerInheritsOnlyItsStdio) {
+  // Neither the daemon's descriptors (this test binary's) nor the shim's reach the container.
+  write_spec({"sh", "-c", "ls /proc/1/fd; readlink /proc/1/fd/0"});
+  auto s = spawn_shim(config());
+  ASSERT_TRUE(s.has_value()) << s.error().to_string();
+  EXPECT_EQ(wait_shim(*s).exit_code, 0);
+  EXPECT_EQ(log_text(), "0\n1\n2\n/dev/null\n");
+}
+
 TEST_F(RootShimTest, NoLogPathDiscardsOutput) {
   write_spec({"sh", "-c", "echo hi; exit 4"});
   ShimConfig c = config();
