@@ -1,2 +1,24 @@
 # SPDX-License-Identifier: Apache-2.0
-# mydocker::engine (the core: records, lifecycle, LocalDaemon) is defined here.
+# mydocker::engine: the core (records, lifecycle, names, LocalDaemon). The pure parts build
+# alone; LocalDaemon joins once the engine areas it drives (config, specgen, shim, logs) exist.
+mydocker_library(NAME engine
+  SRCS ${CMAKE_CURRENT_LIST_DIR}/state/lifecycle.cpp
+       ${CMAKE_CURRENT_LIST_DIR}/state/filters.cpp
+       ${CMAKE_CURRENT_LIST_DIR}/names/names.cpp
+       ${CMAKE_CURRENT_LIST_DIR}/store/record.cpp
+       ${CMAKE_CURRENT_LIST_DIR}/fs/etc_files.cpp
+       ${CMAKE_CURRENT_LIST_DIR}/fs/changes.cpp
+       ${CMAKE_CURRENT_LIST_DIR}/top/top.cpp
+  DEPS mydocker::base mydocker::runtime mydocker::image nlohmann_json::nlohmann_json
+       spdlog::spdlog Threads::Threads)
+set(_engine_complete TRUE)
+foreach(dep engine_config specgen shim_client shim_proto logs)
+  if(TARGET mydocker_${dep})
+    target_link_libraries(mydocker_engine PUBLIC mydocker::${dep})
+  else()
+    set(_engine_complete FALSE)
+  endif()
+endforeach()
+if(_engine_complete)
+  target_sources(mydocker_engine PRIVATE ${CMAKE_CURRENT_LIST_DIR}/local_daemon.cpp)
+endif()
