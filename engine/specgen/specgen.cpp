@@ -2,6 +2,7 @@
 #include "engine/specgen/specgen.h"
 
 #include <fmt/format.h>
+#include <sys/prctl.h>
 
 #include <algorithm>
 #include <cctype>
@@ -67,10 +68,15 @@ std::string upper(std::string s) {
   return s;
 }
 
+// "All" capabilities, for Privileged and CapAdd ALL: those this process may still grant (its
+// bounding set, which is every capability the kernel knows for a normal root daemon). A cap
+// missing from the daemon's bounding set could never be granted and would fail the start.
 std::vector<std::string> all_capabilities() {
   std::vector<std::string> out;
   for (int i = 0; i <= runtime::caps::kLastKnownCap; ++i) {
-    out.push_back(runtime::caps::to_name(i));
+    if (::prctl(PR_CAPBSET_READ, static_cast<unsigned long>(i), 0UL, 0UL, 0UL) == 1) {
+      out.push_back(runtime::caps::to_name(i));
+    }
   }
   return out;
 }
