@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 out=corpus
 rm -rf "$out"
-mkdir -p "$out"/{spec,signal,reference,manifest,image_config,layer_unpack,image_filters}
+mkdir -p "$out"/{spec,signal,reference,manifest,image_config,layer_unpack,image_filters,create_body,api_query}
 
 seed() {  # seed <target> <name> <text>
   printf '%s' "$3" >"$out/$1/$2"
@@ -202,6 +202,32 @@ gzip -9n <"$out/../valid.tar" | head -c 200 | { printf '\x00'; cat; } >"$out/lay
 zstd -19 -q -c "$out/../valid.tar" | head -c 100 | { printf '\x00'; cat; } >"$out/layer_unpack/truncated.tar.zst"
 printf '\x1f\x8b\x08\x00garbage' | { printf '\x00'; cat; } >"$out/layer_unpack/bad.gz"
 rm -f "$out/../valid.tar"
+
+# --- create_body: the create bodies of the dockerd transcripts (024-038), a body using every
+# typed field, and bodies failing one value check each.
+seed create_body 024-post-container-create-minimal.json '{"Image":"busybox","Cmd":["true"]}'
+seed create_body 025-post-container-create-named.json '{"Image":"busybox","Cmd":["sh","-c","trap '"'"'exit 0'"'"' TERM; while :; do sleep 1; done"],"Labels":{"tx-label":"1"},"StopTimeout":3}'
+seed create_body 026-post-container-create-resources.json '{"Image":"busybox","Cmd":["sh","-c","trap '"'"'exit 0'"'"' TERM; while :; do sleep 1; done"],"Labels":{"tx-label":"2"},"HostConfig":{"Memory":67108864,"MemorySwap":134217728,"NanoCpus":500000000,"CpuShares":512,"PidsLimit":64,"BlkioWeight":300,"Ulimits":[{"Name":"nofile","Soft":1024,"Hard":2048}],"RestartPolicy":{"Name":"","MaximumRetryCount":0},"Init":true}}'
+seed create_body 027-post-container-create-invalid-json.json '{"Image":"busybox","Cmd":["true"]'
+seed create_body 028-post-container-create-wrong-type.json '{"Image":123}'
+seed create_body 033-post-container-create-no-cmd.json '{"Image":"busybox"}'
+seed create_body 035-post-container-create-duplicate-name.json '{"Image":"busybox","Cmd":["true"]}'
+seed create_body 036-post-container-create-bad-name.json '{"Image":"busybox","Cmd":["true"]}'
+seed create_body 037-post-container-create-memory-too-small.json '{"Image":"busybox","Cmd":["true"],"HostConfig":{"Memory":1000}}'
+seed create_body 038-post-container-create-unknown-field.json '{"Image":"busybox","Cmd":["true"],"NoSuchField":42}'
+seed create_body autoremove_restart.json '{"Image":"busybox","HostConfig":{"RestartPolicy":{"Name":"always"},"AutoRemove":true}}'
+seed create_body bad_env_workdir.json '{"Image":"busybox","Env":["=x"],"WorkingDir":"rel"}'
+seed create_body full.json '{"Hostname":"h","Domainname":"d","User":"1:2","AttachStdout":true,"Tty":true,"OpenStdin":true,"Env":["A=1","B"],"Cmd":["sh"],"Entrypoint":[""],"Image":"busybox","WorkingDir":"/w","Labels":{"a":"b"},"StopSignal":"SIGUSR1","StopTimeout":3,"ExposedPorts":{"80/tcp":{}},"Volumes":{"/data":{}},"HostConfig":{"Memory":10000000,"MemorySwap":-1,"MemoryReservation":5000000,"CpuPeriod":100000,"CpuQuota":50000,"CpusetCpus":"0","CpusetMems":"0","PidsLimit":-1,"Ulimits":[{"Name":"nproc","Soft":10,"Hard":20}],"Privileged":false,"ReadonlyRootfs":true,"CapAdd":["net_admin","CAP_SYS_TIME"],"CapDrop":["ALL"],"SecurityOpt":["no-new-privileges:true","seccomp=unconfined"],"Tmpfs":{"/run":"rw,size=64m"},"Init":true,"ShmSize":1048576,"AutoRemove":false,"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":3},"LogConfig":{"Type":"json-file","Config":{"max-size":"1m","max-file":"2"}},"NetworkMode":"none","Dns":["1.1.1.1"]},"NetworkingConfig":{"EndpointsConfig":{}}}'
+seed create_body memory_string.json '{"Image":"busybox","HostConfig":{"Memory":"lots"}}'
+
+# --- api_query: query strings (with and without bad escapes, overflow, ';') and filters
+# JSON in both forms.
+seed api_query bad_escape.txt 'filters=%zz&t=abc&force=none'
+seed api_query filters_new.json '{"label":["a=1","b"],"status":["running"]}'
+seed api_query filters_old.json '{"label":{"a=1":true},"dangling":{"true":true}}'
+seed api_query list.txt 'all=1&limit=10&size=true&filters=%7B%22status%22%3A%5B%22exited%22%5D%7D'
+seed api_query semicolon_overflow.txt 'a=1;b=2&c=%20+x&t=99999999999999999999'
+seed api_query truncated.json '{"label":'
 
 find "$out" -type f -size +20k -print | while read -r f; do
   echo "make_seeds: $f is over 20 KB" >&2
