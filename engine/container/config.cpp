@@ -816,6 +816,110 @@ base::Result<CreateBody> parse_create_body(std::string_view body) {
   return out;
 }
 
+base::Result<HostConfig> parse_update_body(std::string_view body) {
+  json j = MYDOCKER_TRY(go_json::decode_first_value(body));
+  if (j.is_null()) {
+    return HostConfig{};
+  }
+  if (!j.is_object()) {
+    return base::make_error(
+        ErrorCode::InvalidArgument,
+        "json: cannot unmarshal {} into Go value of type container.UpdateConfig", json_kind(j));
+  }
+  // Only Resources (CpuShares ... IOMaximumBandwidth in the table) and RestartPolicy exist in
+  // an UpdateConfig; anything else is an unknown key to Go.
+  json filtered = json::object();
+  bool in_resources = false;
+  for (const auto& f : kHostConfigFields) {
+    if (f.name == "CpuShares") {
+      in_resources = true;
+    }
+    for (const auto& [key, v] : j.items()) {
+      if ((in_resources || f.name == "RestartPolicy") && find_field(kHostConfigFields, key) == &f) {
+        filtered[key] = v;
+      }
+    }
+    if (f.name == "IOMaximumBandwidth") {
+      in_resources = false;
+    }
+  }
+  return decode_host_config(filtered, Ctx{"UpdateConfig", ""});
+}
+
+base::Result<void> apply_update(HostConfig& current, const HostConfig& update) {
+  const auto conflict = [](std::string_view msg) {
+    return base::Error(ErrorCode::InvalidArgument, std::string(msg));
+  };
+  if (update.nano_cpus > 0 && current.cpu_period > 0) {
+    return conflict(
+        "Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set");
+  }
+  if (update.nano_cpus > 0 && current.cpu_quota > 0) {
+    return conflict(
+        "Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set");
+  }
+  if (update.cpu_period > 0 && current.nano_cpus > 0) {
+    return conflict(
+        "Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set");
+  }
+  if (update.cpu_quota > 0 && current.nano_cpus > 0) {
+    return conflict(
+        "Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set");
+  }
+  if (update.memory != 0 && current.memory_swap > 0 && update.memory > current.memory_swap &&
+      update.memory_swap == 0) {
+    return conflict(
+        "Memory limit should be smaller than already set memoryswap limit, update the "
+        "memoryswap at the same time");
+  }
+  const RestartPolicy& rp = update.restart_policy;
+  if (!rp.name.empty() && current.auto_remove && !(rp.name == "no")) {
+    return conflict(
+        "Restart policy cannot be updated because AutoRemove is enabled for the container");
+  }
+  HostConfig next = current;
+  if (update.cpu_shares != 0) {
+    next.cpu_shares = update.cpu_shares;
+  }
+  if (update.nano_cpus != 0) {
+    next.nano_cpus = update.nano_cpus;
+  }
+  if (update.cpu_period != 0) {
+    next.cpu_period = update.cpu_period;
+  }
+  if (update.cpu_quota != 0) {
+    next.cpu_quota = update.cpu_quota;
+  }
+  if (!update.cpuset_cpus.empty()) {
+    next.cpuset_cpus = update.cpuset_cpus;
+  }
+  if (!update.cpuset_mems.empty()) {
+    next.cpuset_mems = update.cpuset_mems;
+  }
+  if (update.memory != 0) {
+    next.memory = update.memory;
+  }
+  if (update.memory_swap != 0) {
+    next.memory_swap = update.memory_swap;
+  }
+  if (update.memory_reservation != 0) {
+    next.memory_reservation = update.memory_reservation;
+  }
+  if (update.pids_limit) {
+    next.pids_limit = *update.pids_limit > 0 ? update.pids_limit : std::nullopt;
+  }
+  for (const char* k : {"BlkioWeight", "KernelMemory", "CpuRealtimePeriod", "CpuRealtimeRuntime"}) {
+    if (auto it = update.extra.find(k); it != update.extra.end() && *it != 0) {
+      next.extra[k] = *it;
+    }
+  }
+  if (!rp.name.empty()) {
+    next.restart_policy = rp;
+  }
+  current = std::move(next);
+  return base::ok();
+}
+
 base::Result<std::vector<std::string>> normalize_capabilities(
     const std::vector<std::string>& caps) {
   std::vector<std::string> out;

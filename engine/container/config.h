@@ -119,6 +119,20 @@ struct CreateBody {
 };
 base::Result<CreateBody> parse_create_body(std::string_view body);
 
+// The body of POST /containers/{id}/update (container.UpdateConfig: the Resources fields plus
+// RestartPolicy; other keys are ignored, as Go ignores them). Type mismatches are worded
+// "json: cannot unmarshal string into Go struct field UpdateConfig.Memory of type int64".
+// Unset fields stay zero / null, which apply_update reads as "unchanged".
+base::Result<HostConfig> parse_update_body(std::string_view body);
+
+// dockerd's container.UpdateContainer: non-zero resources of `update` replace the current
+// ones (PidsLimit when present: 0 or -1 -> unlimited), a non-empty RestartPolicy name replaces
+// the policy. InvalidArgument with dockerd's wording for a conflict ("Conflicting options: CPU
+// Period cannot be updated as NanoCPUs has already been set", "Restart policy cannot be
+// updated because AutoRemove is enabled for the container", ...); `current` is unchanged
+// then. Run validate_host_config on the result before applying it.
+base::Result<void> apply_update(HostConfig& current, const HostConfig& update);
+
 // Value checks dockerd makes at create (and update for resources), with its wording, e.g.
 // "Minimum memory limit allowed is 6MB", "invalid restart policy ..." (InvalidArgument).
 base::Result<void> validate_host_config(const HostConfig& hc);

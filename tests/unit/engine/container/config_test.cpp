@@ -211,6 +211,79 @@ TEST(HostConfigJson, UpdateBody061ParsesAndValidates) {
             "json: cannot unmarshal string into Go struct field HostConfig.Memory of type int64");
 }
 
+TEST(UpdateBody, ParseAndApply061) {
+  auto u = parse_update_body(
+      R"({"CpuShares":256,"Memory":134217728,"MemorySwap":268435456,"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":2},"Privileged":"ignored"})");
+  ASSERT_TRUE(u.has_value()) << u.error().message();
+  EXPECT_FALSE(u->privileged);
+  HostConfig current;
+  current.memory = 64 << 20;
+  current.memory_swap = 128 << 20;
+  current.cpuset_cpus = "0";
+  ASSERT_TRUE(apply_update(current, *u).has_value());
+  EXPECT_EQ(current.cpu_shares, 256);
+  EXPECT_EQ(current.memory, 134217728);
+  EXPECT_EQ(current.memory_swap, 268435456);
+  EXPECT_EQ(current.cpuset_cpus, "0");  // untouched
+  EXPECT_EQ(current.restart_policy.name, "on-failure");
+  EXPECT_EQ(current.restart_policy.maximum_retry_count, 2);
+  EXPECT_TRUE(validate_host_config(current).has_value());
+
+  // 062: the value check runs on the merged config.
+  auto bad = parse_update_body(R"({"RestartPolicy":{"Name":"sometimes"}})");
+  ASSERT_TRUE(bad.has_value());
+  HostConfig merged = current;
+  ASSERT_TRUE(apply_update(merged, *bad).has_value());
+  auto v = validate_host_config(merged);
+  ASSERT_FALSE(v.has_value());
+  EXPECT_EQ(v.error().message(), "invalid restart policy 'sometimes'");
+}
+
+TEST(UpdateBody, ErrorsAndConflicts) {
+  auto t = parse_update_body(R"({"Memory":"1g"})");
+  ASSERT_FALSE(t.has_value());
+  EXPECT_EQ(t.error().message(),
+            "json: cannot unmarshal string into Go struct field UpdateConfig.Memory of type int64");
+  EXPECT_EQ(parse_update_body("{").error().message(), "unexpected EOF");
+
+  HostConfig nano;
+  nano.nano_cpus = 1000000000;
+  auto period = parse_update_body(R"({"CpuPeriod":100000})");
+  ASSERT_TRUE(period.has_value());
+  auto r = apply_update(nano, *period);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message(),
+            "Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set");
+  EXPECT_EQ(nano.cpu_period, 0);  // unchanged on error
+
+  HostConfig swap;
+  swap.memory = 64 << 20;
+  swap.memory_swap = 128 << 20;
+  auto mem = parse_update_body(R"({"Memory":268435456})");
+  ASSERT_TRUE(mem.has_value());
+  r = apply_update(swap, *mem);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message(),
+            "Memory limit should be smaller than already set memoryswap limit, update the "
+            "memoryswap at the same time");
+
+  HostConfig rm;
+  rm.auto_remove = true;
+  auto always = parse_update_body(R"({"RestartPolicy":{"Name":"always"}})");
+  ASSERT_TRUE(always.has_value());
+  r = apply_update(rm, *always);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message(),
+            "Restart policy cannot be updated because AutoRemove is enabled for the container");
+
+  HostConfig pids;
+  pids.pids_limit = 10;
+  auto unlimited = parse_update_body(R"({"PidsLimit":-1})");
+  ASSERT_TRUE(unlimited.has_value());
+  ASSERT_TRUE(apply_update(pids, *unlimited).has_value());
+  EXPECT_FALSE(pids.pids_limit.has_value());
+}
+
 std::string validation_error(std::string_view host_config_json) {
   auto hc = HostConfig::from_json(json::parse(host_config_json));
   EXPECT_TRUE(hc.has_value()) << host_config_json;
