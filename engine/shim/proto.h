@@ -63,8 +63,8 @@ struct ExitStatus {
 };
 
 // <state-dir>/shim.pid: "<pid> <starttime>" (starttime = field 22 of /proc/<pid>/stat), so a
-// reused pid is not mistaken for the shim. The shim writes it first thing, then again as
-// "<pid> <starttime> <container pid>" once the container runs (so attach() knows the init).
+// reused pid is not mistaken for the shim. The shim writes it once the container runs, as
+// "<pid> <starttime> <container pid>" (so attach() knows the init too), before its ready line.
 struct ShimPid {
   int64_t pid = 0;
   uint64_t start_time = 0;
