@@ -11,6 +11,7 @@
 
 #include "engine/container/go_json.h"
 #include "runtime/caps/names.h"
+#include "runtime/spec/signals.h"
 
 namespace mydocker::engine {
 namespace {
@@ -993,6 +994,15 @@ base::Result<void> validate_config(const ContainerConfig& config) {
         ErrorCode::InvalidArgument,
         "the working directory '{}' is invalid, it needs to be an absolute path",
         config.working_dir);
+  }
+  if (!config.stop_signal.empty()) {
+    // moby pkg/signal ParseSignal: a number, or a name with or without SIG, any case.
+    std::string name = config.stop_signal;
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char x) { return static_cast<char>(std::toupper(x)); });
+    if (!runtime::parse_signal(name) || name == "0") {
+      return base::make_error(ErrorCode::InvalidArgument, "Invalid signal: {}", config.stop_signal);
+    }
   }
   if (config.env) {
     for (const auto& e : *config.env) {

@@ -147,7 +147,8 @@ base::Result<int64_t> parse_size(std::string_view text);
 
 // Value checks dockerd makes on Config at create: an absolute WorkingDir ("the working
 // directory 'x' is invalid, it needs to be an absolute path"), no empty or "=x" Env entry
-// ("invalid environment variable: =x"). InvalidArgument.
+// ("invalid environment variable: =x"), a known StopSignal ("Invalid signal: SIGFOO").
+// InvalidArgument.
 base::Result<void> validate_config(const ContainerConfig& config);
 
 // CapAdd/CapDrop entries as Docker normalizes them: upper-cased, "CAP_" prefixed unless "ALL";

@@ -373,6 +373,15 @@ TEST(ValidateConfig, Rows) {
   r = validate_config(c);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().message(), "invalid environment variable: =x");
+  c.env.reset();
+  for (const char* ok : {"SIGTERM", "term", "9", "SIGRTMIN+3"}) {
+    c.stop_signal = ok;
+    EXPECT_TRUE(validate_config(c).has_value()) << ok;
+  }
+  c.stop_signal = "SIGFOO";
+  r = validate_config(c);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message(), "Invalid signal: SIGFOO");
 }
 
 TEST(ApplyCreateDefaults, Rows) {
