@@ -283,6 +283,19 @@ TEST_F(RootShimTest, SignalExitIsShellStyle) {
   EXPECT_EQ(wait_shim(*s).exit_code, 128 + SIGTERM);
 }
 
+TEST_F(RootShimTest, OomKillIsRecorded) {
+  write_spec({"sh", "-c", "a=$(head -c 200000000 /dev/zero | tr '\\0' x); echo survived"},
+             [](nlohmann::json& j) {
+               j["linux"]["resources"]["memory"]["limit"] = 16 << 20;
+               j["linux"]["resources"]["memory"]["swap"] = 16 << 20;
+             });
+  auto s = spawn_shim(config());
+  ASSERT_TRUE(s.has_value()) << s.error().to_string();
+  ExitStatus e = wait_shim(*s);
+  EXPECT_EQ(e.exit_code, 137) << log_text();
+  EXPECT_TRUE(e.oom_killed);
+}
+
 TEST_F(RootShimTest, ExitCodeIsRecorded) {
   write_spec({"sh", "-c", "exit 3"});
   auto s = spawn_shim(config());
