@@ -18,7 +18,7 @@ using base::ErrorCode;
 using json = nlohmann::json;
 
 base::Error bad_profile(std::string_view what) {
-  return base::make_error(ErrorCode::InvalidArgument, "decoding seccomp profile failed: {}", what);
+  return base::make_error(ErrorCode::InvalidArgument, "Decoding seccomp profile failed: {}", what);
 }
 
 bool contains(const std::vector<std::string>& v, std::string_view s) {

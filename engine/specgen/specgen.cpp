@@ -706,7 +706,7 @@ base::Result<nlohmann::json> generate(const Input& in) {
       profile = json::parse(sec.seccomp_profile, nullptr, false);
       if (profile.is_discarded()) {
         return base::make_error(ErrorCode::InvalidArgument,
-                                "decoding seccomp profile failed: invalid JSON");
+                                "Decoding seccomp profile failed: invalid JSON");
       }
     }
     linux["seccomp"] = MYDOCKER_TRY(seccomp_from_docker_profile(profile, caps));

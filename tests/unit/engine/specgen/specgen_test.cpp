@@ -285,7 +285,7 @@ TEST(Generate, SecurityOpts) {
       {R"(["seccomp:unconfined"])", false, false, nullptr},
       {R"(["bogus"])", false, false, "invalid --security-opt 1: \"bogus\""},
       {R"(["bogus=1"])", false, false, "invalid --security-opt 2: \"bogus=1\""},
-      {R"(["seccomp={not json"])", false, false, "decoding seccomp profile failed: invalid JSON"},
+      {R"(["seccomp={not json"])", false, false, "Decoding seccomp profile failed: invalid JSON"},
   };
   for (const auto& row : rows) {
     Gen g(fmt::format(R"({{"Image":"busybox","Cmd":["true"],"HostConfig":{{"SecurityOpt":{}}}}})",
