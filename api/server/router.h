@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// Route tables: one per resource (router/system.cpp, router/containers.cpp,
+// router/images.cpp), matched in order on the decoded path without its version prefix.
+//
+// Patterns are literal segments and parameters: "/containers/{name}/json" ({name} is one
+// segment) and "/images/{name:.*}/json" ({name:.*} is one or more segments, for image names
+// with slashes such as library/busybox:latest); at most one greedy parameter per pattern.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/server/http.h"
+#include "api/server/server.h"
+#include "engine/daemon.h"
+#include "runtime/base/error.h"
+
+namespace mydocker::api::server {
+
+struct Context {
+  engine::Daemon& daemon;
+  const ServerOptions& options;
+};
+
+// How a route takes its body.
+enum class BodyMode {
+  Buffered,  // read whole, up to the JSON limit (413 beyond)
+  Json,      // Buffered + Docker's Content-Type check when non-empty
+  Stream,    // unbounded, pulled by the handler (image load/import)
+};
+
+using Handler = base::Result<void> (*)(Context& ctx, const Request& req, Response& resp);
+
+struct Route {
+  const char* method;  // "GET" also serves HEAD
+  const char* pattern;
+  BodyMode body;
+  Handler handler;
+};
+
+std::vector<Route> system_routes();
+std::vector<Route> container_routes();
+std::vector<Route> image_routes();
+
+// Matches `path` against `pattern`, filling `params`.
+bool match_route(std::string_view pattern, std::string_view path,
+                 std::map<std::string, std::string>& params);
+
+}  // namespace mydocker::api::server

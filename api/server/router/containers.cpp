@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: Apache-2.0
+// Container routes (transcripts 024-104, 143-150). Wording a Docker client sees is dockerd's.
+#include <time.h>
+
+#include <nlohmann/json.hpp>
+
+#include "api/server/render.h"
+#include "api/server/router.h"
+#include "api/wire/filters.h"
+#include "api/wire/stream.h"
+#include "engine/container/config.h"
+#include "image/content/image_config.h"
+
+namespace mydocker::api::server {
+namespace {
+
+using base::ErrorCode;
+using nlohmann::json;
+
+// dockerd answers a malformed body or query value (JSON syntax, a type mismatch, strconv) with
+// 500, not 400 (transcripts 021, 023, 027-029): keep the message, change the code.
+base::Error as_internal(base::Error e) {
+  return base::Error(ErrorCode::Internal, e.message());
+}
+
+base::Result<std::optional<int64_t>> optional_int(const Request& req, const std::string& key) {
+  auto v = req.query_value(key);
+  if (!v || v->empty()) {
+    return std::optional<int64_t>();
+  }
+  auto n = wire::parse_int_value(*v);
+  if (!n) {
+    return as_internal(std::move(n).error());
+  }
+  return std::optional<int64_t>(*n);
+}
+
+base::Result<wire::Filters> filters_of(const Request& req) {
+  auto f = wire::parse_filters(req.query_value("filters").value_or(""));
+  if (!f) {
+    return as_internal(std::move(f).error());
+  }
+  return std::move(*f);
+}
+
+std::optional<std::string> signal_of(const Request& req) {
+  auto s = req.query_value("signal");
+  if (!s || s->empty()) {
+    return std::nullopt;
+  }
+  return s;
+}
+
+base::Result<void> post_containers_create(Context& ctx, const Request& req, Response& resp) {
+  auto body = engine::parse_create_body(req.body);
+  if (!body) {
+    return as_internal(std::move(body).error());
+  }
+  engine::CreateRequest cr;
+  cr.name = req.query_value("name").value_or("");
+  cr.config = std::move(body->config);
+  cr.host_config = std::move(body->host_config);
+  auto created = MYDOCKER_TRY(ctx.daemon.create(std::move(cr)));
+  resp.json(201, json{{"Id", created.id}, {"Warnings", created.warnings}}.dump());
+  return base::ok();
+}
+
+base::Result<void> post_containers_start(Context& ctx, const Request& req, Response& resp) {
+  if (!req.body.empty()) {
+    return base::make_error(ErrorCode::InvalidArgument,
+                            "starting container with non-empty request body was deprecated "
+                            "since API v1.22 and removed in v1.24");
+  }
+  MYDOCKER_TRY(ctx.daemon.start(req.param("name")));
+  resp.empty(204);
+  return base::ok();
+}
+
+base::Result<void> post_containers_stop(Context& ctx, const Request& req, Response& resp) {
+  auto t = MYDOCKER_TRY(optional_int(req, "t"));
+  MYDOCKER_TRY(ctx.daemon.stop(req.param("name"), t, signal_of(req)));
+  resp.empty(204);
+  return base::ok();
+}
+
+base::Result<void> post_containers_restart(Context& ctx, const Request& req, Response& resp) {
+  auto t = MYDOCKER_TRY(optional_int(req, "t"));
+  MYDOCKER_TRY(ctx.daemon.restart(req.param("name"), t, signal_of(req)));
+  resp.empty(204);
+  return base::ok();
+}
+
+base::Result<void> post_containers_kill(Context& ctx, const Request& req, Response& resp) {
+  std::string name = req.param("name");
+  auto r = ctx.daemon.kill(name, req.query_value("signal").value_or(""));
+  if (!r) {
+    base::Error e = std::move(r).error();
+    // dockerd's wording for a stopped container (048).
+    if (e.code() == ErrorCode::Conflict && e.message().rfind("Cannot kill", 0) != 0) {
+      return base::Error(ErrorCode::Conflict,
+                         fmt::format("Cannot kill container: {}: {}", name, e.message()));
+    }
+    return e;
+  }
+  resp.empty(204);
+  return base::ok();
+}
+
+base::Result<void> post_containers_pause(Context& ctx, const Request& req, Response& resp) {
+  MYDOCKER_TRY(ctx.daemon.pause(req.param("name")));
+  resp.empty(204);
+  return base::ok();
+}
+
+base::Result<void> post_containers_unpause(Context& ctx, const Request& req, Response& resp) {
+  MYDOCKER_TRY(ctx.daemon.unpause(req.param("name")));
+  resp.empty(204);
+  return base::ok();
+}
+
+base::Result<void> post_containers_wait(Context& ctx, const Request& req, Response& resp) {
+  std::string name = req.param("name");
+  // An unknown condition is the default, as dockerd treats it (051).
+  std::string cond = req.query_value("condition").value_or("");
+  engine::WaitCondition condition = engine::WaitCondition::NotRunning;
+  if (cond == "next-exit") {
+    condition = engine::WaitCondition::NextExit;
+  } else if (cond == "removed") {
+    condition = engine::WaitCondition::Removed;
+  }
+  // Unknown containers are a 404 before the 200 head goes out.
+  auto info = MYDOCKER_TRY(ctx.daemon.inspect(name, false));
+  // dockerd sends the head at once and the one object when the condition holds (049, 052).
+  resp.status = 200;
+  resp.content_type = "application/json";
+  engine::Daemon& daemon = ctx.daemon;
+  std::string id = info.id;
+  resp.stream = [&daemon, id, condition](StreamWriter& w) {
+    auto r = daemon.wait(id, condition);
+    json j;
+    if (r) {
+      j = {{"Error", r->error.empty() ? json(nullptr) : json{{"Message", r->error}}},
+           {"StatusCode", r->status_code}};
+    } else {
+      j = {{"Error", {{"Message", r.error().message()}}}, {"StatusCode", -1}};
+    }
+    w.write(j.dump() + "\n");
+  };
+  return base::ok();
+}
+
+base::Result<void> delete_containers(Context& ctx, const Request& req, Response& resp) {
+  if (req.query_bool("link")) {
+    return base::make_error(ErrorCode::InvalidArgument, "links are not supported");
+  }
+  MYDOCKER_TRY(ctx.daemon.remove(req.param("name"), req.query_bool("force"), req.query_bool("v")));
+  resp.empty(204);
+  return base::ok();
+}
+
+base::Result<void> get_containers_json(Context& ctx, const Request& req, Response& resp) {
+  engine::ListOptions opts;
+  opts.all = req.query_bool("all");
+  opts.size = req.query_bool("size");
+  auto limit = MYDOCKER_TRY(optional_int(req, "limit"));
+  if (limit && *limit > 0) {
+    opts.limit = *limit;
+  }
+  opts.filters = MYDOCKER_TRY(filters_of(req));
+  auto list = MYDOCKER_TRY(ctx.daemon.list(opts));
+  int64_t now = ::time(nullptr);
+  ordered_json out = ordered_json::array();
+  for (const auto& c : list) {
+    out.push_back(container_summary(c, now));
+  }
+  resp.json(200, out.dump());
+  return base::ok();
+}
+
+base::Result<void> get_container_json(Context& ctx, const Request& req, Response& resp) {
+  auto info = MYDOCKER_TRY(ctx.daemon.inspect(req.param("name"), req.query_bool("size")));
+  resp.json(200, container_inspect(info).dump());
+  return base::ok();
+}
+
+// since/until: Unix seconds ("1700000000", "1700000000.5") or RFC 3339.
+base::Result<int64_t> parse_time_value(const std::string& v) {
+  if (v.empty()) {
+    return int64_t{0};
+  }
+  std::string secs = v.substr(0, v.find('.'));
+  if (auto n = wire::parse_int_value(secs); n) {
+    return *n;
+  }
+  if (auto t = image::content::parse_rfc3339(v); t) {
+    return *t;
+  }
+  return base::make_error(ErrorCode::InvalidArgument,
+                          "failed to parse value as time or duration: \"{}\"", v);
+}
+
+base::Result<void> get_container_logs(Context& ctx, const Request& req, Response& resp) {
+  std::string name = req.param("name");
+  engine::LogsOptions opts;
+  opts.stdout_stream = req.query_bool("stdout");
+  opts.stderr_stream = req.query_bool("stderr");
+  if (!opts.stdout_stream && !opts.stderr_stream) {
+    return base::make_error(ErrorCode::InvalidArgument,
+                            "Bad parameters: you must choose at least one stream");
+  }
+  opts.follow = req.query_bool("follow");
+  opts.timestamps = req.query_bool("timestamps");
+  opts.since = MYDOCKER_TRY(parse_time_value(req.query_value("since").value_or("")));
+  opts.until = MYDOCKER_TRY(parse_time_value(req.query_value("until").value_or("")));
+  std::string tail = req.query_value("tail").value_or("all");
+  if (!tail.empty() && tail != "all") {
+    auto n = wire::parse_int_value(tail);
+    opts.tail = n && *n >= 0 ? *n : -1;
+  }
+  auto info = MYDOCKER_TRY(ctx.daemon.inspect(name, false));
+  if (info.host_config.log_type == "none") {
+    return base::make_error(ErrorCode::NotImplemented,
+                            "configured logging driver does not support reading");
+  }
+  bool tty = info.config.tty;
+  // dockerd >= API 1.42 names the framing in Content-Type; older ones sent none (085), which
+  // httplib would turn into text/plain, so raw-stream is sent there too.
+  static const auto k142 = *wire::ApiVersion::parse("1.42");
+  resp.status = 200;
+  resp.content_type = !tty && req.version >= k142 ? "application/vnd.docker.multiplexed-stream"
+                                                  : "application/vnd.docker.raw-stream";
+  engine::Daemon& daemon = ctx.daemon;
+  std::string id = info.id;
+  resp.stream = [&daemon, id, opts, tty](StreamWriter& w) {
+    auto r = daemon.logs(id, opts, [&](const engine::LogEntry& e) {
+      std::string payload = opts.timestamps ? e.time + " " + e.line : e.line;
+      if (tty) {
+        return w.write(payload);
+      }
+      auto stream = e.stream == 2 ? wire::StdStream::Stderr : wire::StdStream::Stdout;
+      return w.write(wire::frame(stream, payload));
+    });
+    (void)r;  // the head is out: a failure can only end the stream
+  };
+  return base::ok();
+}
+
+base::Result<void> get_container_top(Context& ctx, const Request& req, Response& resp) {
+  auto top =
+      MYDOCKER_TRY(ctx.daemon.top(req.param("name"), req.query_value("ps_args").value_or("")));
+  resp.json(200, json{{"Processes", top.processes}, {"Titles", top.titles}}.dump());
+  return base::ok();
+}
+
+base::Result<void> post_containers_rename(Context& ctx, const Request& req, Response& resp) {
+  std::string new_name = req.query_value("name").value_or("");
+  if (new_name.empty()) {
+    return base::make_error(ErrorCode::InvalidArgument, "Neither old nor new names may be empty");
+  }
+  MYDOCKER_TRY(ctx.daemon.rename(req.param("name"), new_name));
+  resp.empty(204);
+  return base::ok();
+}
+
+// Go's json error for a field of UpdateConfig.
+base::Error update_type_error(const json& v, const std::string& field, const char* go_type) {
+  const char* got = v.is_string()    ? "string"
+                    : v.is_boolean() ? "bool"
+                    : v.is_array()   ? "array"
+                    : v.is_object()  ? "object"
+                                     : "number";
+  return base::make_error(ErrorCode::InvalidArgument,
+                          "json: cannot unmarshal {} into Go struct field UpdateConfig.{} of "
+                          "type {}",
+                          got, field, go_type);
+}
+
+base::Result<void> post_containers_update(Context& ctx, const Request& req, Response& resp) {
+  std::string_view text = req.body;
+  if (text.empty()) {
+    return base::make_error(ErrorCode::Internal, "EOF");
+  }
+  auto j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) {
+    return base::make_error(ErrorCode::Internal, "unexpected EOF");
+  }
+  if (!j.is_object()) {
+    return base::make_error(ErrorCode::InvalidArgument,
+                            "json: cannot unmarshal {} into Go value of type "
+                            "container.UpdateConfig",
+                            j.is_array() ? "array" : "value");
+  }
+  engine::UpdateRequest u;
+  auto int_field = [&](const char* key, std::optional<int64_t>& out) -> base::Result<void> {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) {
+      return base::ok();
+    }
+    if (!it->is_number_integer()) {
+      return update_type_error(*it, key, "int64");
+    }
+    out = it->get<int64_t>();
+    return base::ok();
+  };
+  auto str_field = [&](const char* key, std::optional<std::string>& out) -> base::Result<void> {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) {
+      return base::ok();
+    }
+    if (!it->is_string()) {
+      return update_type_error(*it, key, "string");
+    }
+    out = it->get<std::string>();
+    return base::ok();
+  };
+  MYDOCKER_TRY(int_field("Memory", u.memory));
+  MYDOCKER_TRY(int_field("MemorySwap", u.memory_swap));
+  MYDOCKER_TRY(int_field("MemoryReservation", u.memory_reservation));
+  MYDOCKER_TRY(int_field("NanoCpus", u.nano_cpus));
+  MYDOCKER_TRY(int_field("CpuShares", u.cpu_shares));
+  MYDOCKER_TRY(int_field("CpuPeriod", u.cpu_period));
+  MYDOCKER_TRY(int_field("CpuQuota", u.cpu_quota));
+  MYDOCKER_TRY(int_field("PidsLimit", u.pids_limit));
+  MYDOCKER_TRY(str_field("CpusetCpus", u.cpuset_cpus));
+  MYDOCKER_TRY(str_field("CpusetMems", u.cpuset_mems));
+  if (auto it = j.find("RestartPolicy"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) {
+      return update_type_error(*it, "RestartPolicy", "container.RestartPolicy");
+    }
+    engine::RestartPolicy p;
+    if (auto n = it->find("Name"); n != it->end() && !n->is_null()) {
+      if (!n->is_string()) {
+        return update_type_error(*n, "RestartPolicy.Name", "string");
+      }
+      p.name = n->get<std::string>();
+    }
+    if (auto n = it->find("MaximumRetryCount"); n != it->end() && !n->is_null()) {
+      if (!n->is_number_integer()) {
+        return update_type_error(*n, "RestartPolicy.MaximumRetryCount", "int");
+      }
+      p.maximum_retry_count = n->get<int64_t>();
+    }
+    u.restart_policy = p;
+  }
+  auto warnings = MYDOCKER_TRY(ctx.daemon.update(req.param("name"), u));
+  // update answers null for no warnings, unlike create's [] (061).
+  resp.json(200, json{{"Warnings", warnings.empty() ? json(nullptr) : json(warnings)}}.dump());
+  return base::ok();
+}
+
+base::Result<void> post_containers_prune(Context& ctx, const Request& req, Response& resp) {
+  auto filters = MYDOCKER_TRY(filters_of(req));
+  auto r = MYDOCKER_TRY(ctx.daemon.prune(filters));
+  resp.json(200, json{{"ContainersDeleted", r.deleted.empty() ? json(nullptr) : json(r.deleted)},
+                      {"SpaceReclaimed", r.space_reclaimed}}
+                     .dump());
+  return base::ok();
+}
+
+base::Result<void> get_container_export(Context& ctx, const Request& req, Response& resp) {
+  auto info = MYDOCKER_TRY(ctx.daemon.inspect(req.param("name"), false));
+  resp.status = 200;
+  resp.content_type = "application/octet-stream";  // as dockerd (104), not x-tar
+  engine::Daemon& daemon = ctx.daemon;
+  std::string id = info.id;
+  resp.stream = [&daemon, id](StreamWriter& w) {
+    auto r = daemon.export_container(id, [&](std::string_view data) -> base::Result<void> {
+      if (!w.write(data)) {
+        return base::make_error(ErrorCode::Cancelled, "client went away");
+      }
+      return base::ok();
+    });
+    (void)r;
+  };
+  return base::ok();
+}
+
+base::Result<void> get_container_changes(Context& ctx, const Request& req, Response& resp) {
+  auto changes = MYDOCKER_TRY(ctx.daemon.changes(req.param("name")));
+  if (changes.empty()) {
+    resp.json(200, "null");  // dockerd's nil slice (103)
+    return base::ok();
+  }
+  ordered_json out = ordered_json::array();
+  for (const auto& c : changes) {
+    out.push_back({{"Path", c.path}, {"Kind", c.kind}});
+  }
+  resp.json(200, out.dump());
+  return base::ok();
+}
+
+}  // namespace
+
+std::vector<Route> container_routes() {
+  return {
+      {"GET", "/containers/json", BodyMode::Buffered, get_containers_json},
+      {"POST", "/containers/create", BodyMode::Json, post_containers_create},
+      {"POST", "/containers/prune", BodyMode::Buffered, post_containers_prune},
+      {"GET", "/containers/{name}/json", BodyMode::Buffered, get_container_json},
+      {"GET", "/containers/{name}/logs", BodyMode::Buffered, get_container_logs},
+      {"GET", "/containers/{name}/top", BodyMode::Buffered, get_container_top},
+      {"GET", "/containers/{name}/export", BodyMode::Buffered, get_container_export},
+      {"GET", "/containers/{name}/changes", BodyMode::Buffered, get_container_changes},
+      {"POST", "/containers/{name}/start", BodyMode::Buffered, post_containers_start},
+      {"POST", "/containers/{name}/stop", BodyMode::Buffered, post_containers_stop},
+      {"POST", "/containers/{name}/restart", BodyMode::Buffered, post_containers_restart},
+      {"POST", "/containers/{name}/kill", BodyMode::Buffered, post_containers_kill},
+      {"POST", "/containers/{name}/pause", BodyMode::Buffered, post_containers_pause},
+      {"POST", "/containers/{name}/unpause", BodyMode::Buffered, post_containers_unpause},
+      {"POST", "/containers/{name}/wait", BodyMode::Buffered, post_containers_wait},
+      {"POST", "/containers/{name}/rename", BodyMode::Buffered, post_containers_rename},
+      {"POST", "/containers/{name}/update", BodyMode::Json, post_containers_update},
+      {"DELETE", "/containers/{name}", BodyMode::Buffered, delete_containers},
+  };
+}
+
+}  // namespace mydocker::api::server

@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: Apache-2.0
+// The transport: cpp-httplib on an AF_UNIX socket. Every method and path goes to one
+// catch-all handler (dispatch) that does what dockerd's router and middlewares do, in their
+// order: path cleaning (301), version prefix, route match (404 "page not found", without the
+// Docker headers, as gorilla/mux's NotFoundHandler), version check, query decoding, body
+// limits and the JSON Content-Type check, then the route's handler; errors become
+// {"message": ...} with the status errors.cpp gives their code.
+//
+// Threads: httplib serves each connection on a worker of its task queue. Long calls (wait,
+// logs with follow, export) hold their worker, so the queue is much larger than httplib's
+// default (kWorkers). Hijacked attach/exec (a later issue) needs the raw socket: the plan is a
+// subclass overriding httplib's private virtual process_and_close_socket(), which peeks the
+// request head (MSG_PEEK), serves upgrade routes on the socket itself and runs the keep-alive
+// loop over the protected process_request() for everything else (docs/api.md).
+#include "api/server/server.h"
+
+#include <grp.h>
+#include <httplib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <mutex>
+
+#include "api/server/errors.h"
+#include "api/server/router.h"
+#include "api/wire/errors.h"
+#include "runtime/base/strings.h"
+
+namespace mydocker::api::server {
+namespace {
+
+constexpr size_t kWorkers = 64;
+// JSON bodies (create, update, ...) larger than this are refused with 413: a container config
+// is a few KiB; the limit keeps a client from making the daemon buffer gigabytes.
+constexpr size_t kDefaultJsonLimit = 4 * 1024 * 1024;
+
+class SinkWriter final : public StreamWriter {
+ public:
+  explicit SinkWriter(httplib::DataSink& sink) : sink_(sink) {}
+  bool write(std::string_view data) override {
+    if (data.empty()) {
+      return ok_;
+    }
+    ok_ = ok_ && sink_.write(data.data(), data.size());
+    return ok_;
+  }
+
+ private:
+  httplib::DataSink& sink_;
+  bool ok_ = true;
+};
+
+// Go's path.Clean as gorilla/mux applies it (keeping a trailing slash).
+std::string clean_path(std::string_view p) {
+  std::vector<std::string_view> out;
+  size_t pos = 0;
+  while (pos <= p.size()) {
+    size_t next = p.find('/', pos);
+    std::string_view seg = p.substr(pos, next == std::string_view::npos ? p.npos : next - pos);
+    pos = next == std::string_view::npos ? p.size() + 1 : next + 1;
+    if (seg.empty() || seg == ".") {
+      continue;
+    }
+    if (seg == "..") {
+      if (!out.empty()) {
+        out.pop_back();
+      }
+      continue;
+    }
+    out.push_back(seg);
+  }
+  std::string cleaned;
+  for (auto s : out) {
+    cleaned += "/";
+    cleaned += s;
+  }
+  if (cleaned.empty()) {
+    cleaned = "/";
+  }
+  if (p.size() > 1 && p.back() == '/' && cleaned != "/") {
+    cleaned += "/";
+  }
+  return cleaned;
+}
+
+bool is_version_text(std::string_view v) {
+  return !v.empty() &&
+         std::all_of(v.begin(), v.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+
+std::string media_type(std::string_view content_type) {
+  std::string_view t = base::trim(content_type.substr(0, content_type.find(';')));
+  std::string out(t);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+class HttpServer final : public Server {
+ public:
+  HttpServer(engine::Daemon& daemon, ServerOptions options)
+      : options_(std::move(options)), ctx_{daemon, options_} {
+    for (auto* table : {&system_routes, &container_routes, &image_routes}) {
+      for (auto& r : (*table)()) {
+        routes_.push_back(r);
+      }
+    }
+    // httplib owns and deletes the queue it gets from this factory.
+    http_.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };  // NOLINT
+    http_.set_address_family(AF_UNIX);
+    http_.set_keep_alive_max_count(1000);
+    http_.set_keep_alive_timeout(30);
+    http_.set_read_timeout(60);
+    http_.set_write_timeout(300);
+    const std::string any = "[\\s\\S]*";
+    auto plain = [this](const httplib::Request& req, httplib::Response& res) {
+      dispatch(req, res, nullptr);
+    };
+    auto with_reader = [this](const httplib::Request& req, httplib::Response& res,
+                              const httplib::ContentReader& reader) {
+      dispatch(req, res, &reader);
+    };
+    http_.Get(any, plain);
+    http_.Options(any, plain);
+    http_.Post(any, with_reader);
+    http_.Put(any, with_reader);
+    http_.Delete(any, with_reader);
+    http_.Patch(any, with_reader);
+  }
+
+  base::Result<void> bind() {
+    const std::string& path = options_.socket_path;
+    if (path.size() >= sizeof(sockaddr_un{}.sun_path)) {
+      return base::make_error(base::ErrorCode::InvalidArgument, "socket path `{}` is too long",
+                              path);
+    }
+    // A stale socket file from a previous daemon: the data-root lock guarantees no live
+    // daemon owns it.
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+      ::unlink(path.c_str());
+    }
+    // Created 0660 from the start: no window where another user could connect.
+    mode_t old = ::umask(0117);
+    bool bound = http_.bind_to_port(path, 80);
+    ::umask(old);
+    if (!bound) {
+      return base::make_error(base::ErrorCode::Unavailable, "listen on `{}`", path);
+    }
+    if (::chmod(path.c_str(), 0660) != 0) {
+      return base::sys_error("chmod `{}`", path);
+    }
+    if (!options_.socket_group.empty()) {
+      if (struct group* g = ::getgrnam(options_.socket_group.c_str()); g != nullptr) {
+        if (::chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0) {
+          return base::sys_error("chgrp `{}` to `{}`", path, options_.socket_group);
+        }
+      }
+    }
+    return base::ok();
+  }
+
+  base::Result<void> serve() override {
+    if (!http_.listen_after_bind()) {
+      if (stopped_) {
+        return base::ok();
+      }
+      return base::make_error(base::ErrorCode::Internal, "serve on `{}`", options_.socket_path);
+    }
+    return base::ok();
+  }
+
+  void stop() override {
+    stopped_ = true;
+    http_.stop();
+  }
+
+  ~HttpServer() override {
+    stop();
+    ::unlink(options_.socket_path.c_str());
+  }
+
+ private:
+  void docker_headers(httplib::Response& res, bool experimental = true) const {
+    res.set_header("Api-Version", kApiVersion);
+    if (experimental) {
+      res.set_header("Docker-Experimental", "false");
+    }
+    res.set_header("Ostype", "linux");
+    res.set_header("Server", "Mydocker/" + options_.version + " (linux)");
+  }
+
+  static void not_found(httplib::Response& res) {
+    res.status = 404;
+    res.set_content(wire::error_body("page not found"), "application/json");
+  }
+
+  void error(httplib::Response& res, int status, std::string_view message) const {
+    res.status = status;
+    res.set_content(wire::error_body(message), "application/json");
+  }
+
+  void dispatch(const httplib::Request& hreq, httplib::Response& res,
+                const httplib::ContentReader* reader) {
+    // Go's net/http refuses an HTTP/1.1 request without Host before any routing (014).
+    if (hreq.version == "HTTP/1.1" && !hreq.has_header("Host")) {
+      res.status = 400;
+      res.set_header("Connection", "close");
+      res.set_content("400 Bad Request: missing required Host header", "text/plain; charset=utf-8");
+      return;
+    }
+    std::string_view target = hreq.target;
+    size_t qmark = target.find('?');
+    std::string_view raw_path = target.substr(0, qmark);
+    std::string_view raw_query =
+        qmark == std::string_view::npos ? std::string_view() : target.substr(qmark + 1);
+
+    if (hreq.method == "OPTIONS") {  // dockerd's CORS pre-flight route matches every path
+      res.status = 200;
+      docker_headers(res);
+      return;
+    }
+    std::string cleaned = clean_path(raw_path);
+    if (cleaned != raw_path) {
+      res.status = 301;
+      std::string location = cleaned;
+      if (qmark != std::string_view::npos) {
+        location += "?" + std::string(raw_query);
+      }
+      res.set_header("Location", location);
+      return;
+    }
+    auto path = wire::unescape(raw_path, false);
+    if (!path) {
+      error(res, 400, path.error().message());
+      return;
+    }
+
+    Request req;
+    req.method = hreq.method == "HEAD" ? "HEAD" : hreq.method;
+    std::string_view route_path = *path;
+    std::optional<wire::ApiVersion> version;
+    std::string version_text;
+    if (route_path.size() > 2 && route_path.substr(0, 2) == "/v") {
+      size_t slash = route_path.find('/', 2);
+      std::string_view v = route_path.substr(
+          2, slash == std::string_view::npos ? std::string_view::npos : slash - 2);
+      if (is_version_text(v) && slash != std::string_view::npos) {
+        version_text = std::string(v);
+        route_path = route_path.substr(slash);
+        version = wire::ApiVersion::parse(v);
+        if (!version) {
+          not_found(res);
+          return;
+        }
+      }
+    }
+
+    const Route* route = nullptr;
+    std::string method = hreq.method == "HEAD" ? "GET" : hreq.method;
+    for (const auto& r : routes_) {
+      std::map<std::string, std::string> params;
+      if (method == r.method && match_route(r.pattern, route_path, params)) {
+        route = &r;
+        req.params = std::move(params);
+        break;
+      }
+    }
+    if (route == nullptr) {
+      not_found(res);
+      return;
+    }
+
+    static const auto kMin = *wire::ApiVersion::parse(kMinApiVersion);
+    static const auto kMax = *wire::ApiVersion::parse(kMaxAcceptedApiVersion);
+    static const auto kOwn = *wire::ApiVersion::parse(kApiVersion);
+    if (version && *version > kMax) {
+      docker_headers(res, false);
+      error(res, 400,
+            fmt::format("client version {} is too new. Maximum supported API version is {}",
+                        version_text, kMaxAcceptedApiVersion));
+      return;
+    }
+    if (version && *version < kMin) {
+      docker_headers(res, false);
+      res.status = 400;
+      res.set_header("X-Content-Type-Options", "nosniff");
+      res.set_content(fmt::format("client version {} is too old. Minimum supported API version "
+                                  "is {}, please upgrade your client to a newer version\n",
+                                  version_text, kMinApiVersion),
+                      "text/plain; charset=utf-8");
+      return;
+    }
+    docker_headers(res);
+    req.version = version.value_or(kOwn);
+    req.path = std::string(route_path);
+    for (const auto& [k, v] : hreq.headers) {
+      req.headers.emplace(k, v);
+    }
+    auto query = wire::parse_query(raw_query);
+    if (!query) {
+      error(res, 400, query.error().message());
+      return;
+    }
+    req.query = std::move(*query);
+
+    auto consumed = std::make_shared<bool>(false);
+    if (route->body == BodyMode::Stream && reader != nullptr) {
+      req.body_reader = [reader, consumed](const BodyReceiver& receiver) {
+        *consumed = true;
+        return (*reader)(
+            [&](const char* data, size_t len) { return receiver(std::string_view(data, len)); });
+      };
+    } else {
+      size_t limit = kDefaultJsonLimit;
+      if (options_.max_body_bytes > 0) {
+        limit = std::min(limit, options_.max_body_bytes);
+      }
+      bool too_large = false;
+      if (reader != nullptr) {
+        (*reader)([&](const char* data, size_t len) {
+          if (req.body.size() + len > limit) {
+            too_large = true;
+            return false;
+          }
+          req.body.append(data, len);
+          return true;
+        });
+      } else {
+        req.body = hreq.body;
+        too_large = req.body.size() > limit;
+      }
+      if (too_large) {
+        res.set_header("Connection", "close");
+        error(res, 413, fmt::format("request body is larger than {} bytes", limit));
+        return;
+      }
+      if (route->body == BodyMode::Json && !req.body.empty()) {
+        std::string ct = hreq.get_header_value("Content-Type");
+        if (media_type(ct) != "application/json") {
+          error(res, 400,
+                fmt::format("Content-Type specified ({}) must be 'application/json'", ct));
+          return;
+        }
+      }
+    }
+
+    Response resp;
+    auto r = route->handler(ctx_, req, resp);
+    if (req.body_reader && !*consumed) {
+      // A stream route that failed before reading its body: drain it, or its bytes would be
+      // parsed as the next request on this keep-alive connection.
+      (*reader)([](const char*, size_t) { return true; });
+    }
+    if (!r) {
+      int status = http_status(r.error().code());
+      if (status == 304) {
+        res.status = 304;
+        return;
+      }
+      error(res, status, r.error().message());
+      return;
+    }
+    res.status = resp.status;
+    for (const auto& [k, v] : resp.headers) {
+      res.set_header(k, v);
+    }
+    if (resp.stream) {
+      auto fn = std::move(resp.stream);
+      res.set_chunked_content_provider(resp.content_type,
+                                       [fn](size_t /*offset*/, httplib::DataSink& sink) {
+                                         SinkWriter w(sink);
+                                         fn(w);
+                                         sink.done();
+                                         return true;
+                                       });
+      if (resp.content_type.empty()) {
+        res.headers.erase("Content-Type");
+      }
+      return;
+    }
+    if (!resp.content_type.empty()) {
+      res.set_content(resp.body, resp.content_type);
+    } else {
+      res.body = std::move(resp.body);
+    }
+  }
+
+  ServerOptions options_;
+  Context ctx_;
+  std::vector<Route> routes_;
+  httplib::Server http_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace
+
+bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {
+  return std::lexicographical_compare(
+      a.begin(), a.end(), b.begin(), b.end(),
+      [](unsigned char x, unsigned char y) { return std::tolower(x) < std::tolower(y); });
+}
+
+std::string Request::param(const std::string& name) const {
+  auto it = params.find(name);
+  return it == params.end() ? std::string() : it->second;
+}
+
+std::optional<std::string> Request::query_value(const std::string& key) const {
+  auto it = query.find(key);
+  if (it == query.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+std::vector<std::string> Request::query_values(const std::string& key) const {
+  std::vector<std::string> out;
+  auto [b, e] = query.equal_range(key);
+  for (auto it = b; it != e; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+bool Request::query_bool(const std::string& key, bool fallback) const {
+  auto v = query_value(key);
+  return v ? wire::parse_bool_value(*v) : fallback;
+}
+
+std::string Request::header(const std::string& key) const {
+  auto it = headers.find(key);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+void Response::json(int code, std::string text) {
+  status = code;
+  content_type = "application/json";
+  body = std::move(text);
+  body += "\n";
+}
+
+void Response::empty(int code) {
+  status = code;
+  content_type.clear();
+  body.clear();
+}
+
+base::Result<std::unique_ptr<Server>> Server::create(engine::Daemon& daemon,
+                                                     const ServerOptions& options) {
+  auto server = std::make_unique<HttpServer>(daemon, options);
+  MYDOCKER_TRY(server->bind());
+  return std::unique_ptr<Server>(std::move(server));
+}
+
+}  // namespace mydocker::api::server
