@@ -385,7 +385,8 @@ base::Result<std::string> parse_list(const std::vector<Item>& items, size_t& pos
           break;
         }
         std::string_view cond;
-        if (!keyword(std::string(else_rest), "if", &cond) || cond.empty()) {
+        const std::string else_text(else_rest);  // `cond` points into it
+        if (!keyword(else_text, "if", &cond) || cond.empty()) {
           return template_error(fmt::format("unexpected `{}` in else", else_rest));
         }
         auto nested = std::make_unique<Node>();

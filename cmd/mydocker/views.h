@@ -18,7 +18,7 @@ struct PsView {
   bool quiet = false;
   bool no_trunc = false;
   bool size = false;
-  std::string format;  // "" -> docker's default table
+  std::string format{};  // "" -> docker's default table
 };
 // The template context of one /containers/json entry (docker's ContainerContext fields:
 // ID, Image, Command, CreatedAt, RunningFor, Ports, State, Status, Size, Names, Labels,
@@ -30,7 +30,7 @@ struct ImagesView {
   bool quiet = false;
   bool no_trunc = false;
   bool digests = false;
-  std::string format;
+  std::string format{};
 };
 base::Result<std::string> render_images(const Json& list, const ImagesView& view, int64_t now);
 
@@ -38,7 +38,7 @@ struct HistoryView {
   bool human = true;
   bool no_trunc = false;
   bool quiet = false;
-  std::string format;
+  std::string format{};
 };
 base::Result<std::string> render_history(const Json& list, const HistoryView& view, int64_t now);
 
