@@ -182,10 +182,12 @@ class Daemon {
   // Containers.
   virtual base::Result<CreateResult> create(CreateRequest req) = 0;
   // NotModified when already running; Conflict when paused ("cannot start a paused
-  // container, try unpause instead"); a start failure (bad command, ...) is Internal (or
-  // NotFound for a missing executable) carrying the runtime's message, worded like Docker's
-  // "failed to create shim task: OCI runtime create failed: ...: exec: \"x\": executable
-  // file not found in $PATH: unknown", so clients map it to 127/126.
+  // container, try unpause instead"); a start failure carries the runtime's message, worded
+  // like Docker's "failed to create shim task: OCI runtime create failed: ...: exec: \"x\":
+  // executable file not found in $PATH: unknown", so clients map it to 127/126. A missing or
+  // non-executable command is InvalidArgument (dockerd answers 400, transcript 067) and
+  // records ExitCode 127/126; other failures are Internal (ExitCode 128). The container
+  // stays "created" (or "exited") with State.Error set.
   virtual base::Result<void> start(std::string_view ref) = 0;
   // timeout: seconds before SIGKILL (-1 waits forever); nullopt: StopTimeout or 10.
   // signal: nullopt -> StopSignal or SIGTERM. NotModified when not running.

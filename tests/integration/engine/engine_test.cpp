@@ -439,5 +439,45 @@ TEST_F(RootEngineTest, DamagedRecordIsSetAside) {
   EXPECT_TRUE(base::path_exists(bad + ".damaged/config.v2.json"));
 }
 
+TEST_F(RootEngineTest, ImageInUseAndUpdate) {
+  std::string id = run({"sleep", "100"}, "user");
+  auto rmi = d_->images().remove("busybox", false);
+  ASSERT_FALSE(rmi.has_value());
+  EXPECT_EQ(rmi.error().code(), base::ErrorCode::Conflict);
+  UpdateRequest up;
+  up.memory = 128 << 20;
+  up.memory_swap = 256 << 20;
+  up.cpu_shares = 256;
+  up.restart_policy = RestartPolicy{"on-failure", 2};
+  auto u = d_->update(id, up);
+  ASSERT_TRUE(u.has_value()) << u.error().to_string();
+  auto c = inspect(id);
+  EXPECT_EQ(c.host_config.memory, 128 << 20);
+  EXPECT_EQ(c.host_config.restart_policy.name, "on-failure");
+  std::string limit = base::read_file(std::string("/sys/fs/cgroup/memory/") + kCgroupParent + "/" +
+                                      id + "/memory.limit_in_bytes")
+                          .value_or("");
+  EXPECT_EQ(base::trim(limit), std::to_string(128 << 20));
+  UpdateRequest bad;
+  bad.restart_policy = RestartPolicy{"sometimes", 0};
+  EXPECT_EQ(d_->update(id, bad).error().message(), "invalid restart policy 'sometimes'");
+}
+
+TEST_F(RootEngineTest, ShutdownWithoutLiveRestoreStopsContainers) {
+  d_->shutdown();
+  d_.reset();
+  opts_.live_restore = false;
+  open_daemon();
+  std::string id = run({"sleep", "100"}, "victim");
+  auto t0 = std::chrono::steady_clock::now();
+  d_->shutdown();
+  d_.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 30s);
+  open_daemon();
+  auto c = inspect(id);
+  EXPECT_EQ(c.state.status, Status::Exited);
+  EXPECT_EQ(c.state.exit_code, 137);
+}
+
 }  // namespace
 }  // namespace mydocker::engine
