@@ -212,7 +212,7 @@ base::Result<std::string> render_rows(const Format& format, const OJson& headers
     out += header + "\n";
   }
   for (const auto& row : rows) {
-    out += MYDOCKER_TRY(t.execute(row));
+    out += MYDOCKER_TRY(t.execute(row, true));
     out += '\n';
   }
   return format.table ? tabwrite(out) : out;

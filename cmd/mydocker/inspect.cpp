@@ -31,10 +31,9 @@ base::Result<OJson> fetch(const api::client::Client& c, const std::string& name,
     if (r) {
       return parse(*r);
     }
+    // With a type, the daemon's own error is printed ("Error response from daemon: No such
+    // container: x"); without, docker tries an image next and says "No such object".
     if (r.error().code() != base::ErrorCode::NotFound || type == "container") {
-      if (r.error().code() == base::ErrorCode::NotFound) {
-        return base::make_error(base::ErrorCode::NotFound, "Error: No such container: {}", name);
-      }
       return std::move(r).error();
     }
   }
@@ -42,9 +41,8 @@ base::Result<OJson> fetch(const api::client::Client& c, const std::string& name,
   if (r) {
     return parse(*r);
   }
-  if (r.error().code() == base::ErrorCode::NotFound) {
-    return base::make_error(base::ErrorCode::NotFound, "Error: No such {}: {}",
-                            type.empty() ? "object" : "image", name);
+  if (r.error().code() == base::ErrorCode::NotFound && type.empty()) {
+    return base::make_error(base::ErrorCode::NotFound, "Error: No such object: {}", name);
   }
   return std::move(r).error();
 }
@@ -91,13 +89,14 @@ void register_inspect(CLI::App& parent, Registry& reg, const std::string& type) 
     int status = 0;
     OJson all = OJson::array();
     std::string out;
+    std::string errors;  // printed after the output, as docker does
     for (const auto& n : o->names) {
       auto obj = fetch(*c, n, o->type, o->size);
       if (!obj) {
         if (obj.error().code() != base::ErrorCode::NotFound) {
           return report(obj.error());
         }
-        write_err(obj.error().message() + "\n");
+        errors += obj.error().message() + "\n";
         status = 1;
         continue;
       }
@@ -116,6 +115,7 @@ void register_inspect(CLI::App& parent, Registry& reg, const std::string& type) 
     } else {
       write_out(all.empty() ? "[]\n" : all.dump(4) + "\n");
     }
+    write_err(errors);
     return status;
   });
 }

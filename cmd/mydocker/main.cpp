@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // mydocker: the CLI. Argument parsing and wiring only; each verb lives in its own file.
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <string>
+#include <vector>
 
 #include "cmd/mydocker/cli.h"
 
@@ -41,8 +44,28 @@ int main(int argc, char** argv) {
   auto* system = app.add_subcommand("system", "Manage mydocker");
   cli::register_system_verbs(*system, reg, true);
 
+  // docker's flag library takes "-H=false" for a boolean short flag; CLI11 does not. Only
+  // true/false values are split, so a container command's "-w=80" stays as it is.
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") {
+      for (; i < argc; ++i) {
+        args.emplace_back(argv[i]);
+      }
+      break;
+    }
+    if (a.size() > 3 && a[0] == '-' && a[1] != '-' && a[2] == '=' &&
+        (a.substr(3) == "true" || a.substr(3) == "false")) {
+      args.push_back(a.substr(0, 2));
+      args.push_back(a.substr(3));
+    } else {
+      args.push_back(std::move(a));
+    }
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes them last-first
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

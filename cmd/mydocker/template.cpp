@@ -446,6 +446,7 @@ std::string print_value(const Value& val) {
 
 struct Ctx {
   const OJson* root;
+  bool escape_root_json = false;
 };
 
 base::Result<Value> eval_pipeline(const Pipeline& p, const Value& dot, const Ctx& ctx);
@@ -514,7 +515,8 @@ base::Result<std::string> go_sprintf(const std::string& fmtstr, const std::vecto
   return out;
 }
 
-base::Result<Value> call_function(const std::string& name, const std::vector<Value>& args) {
+base::Result<Value> call_function(const std::string& name, const std::vector<Value>& args,
+                                  const Ctx& ctx) {
   auto need = [&](size_t n) -> base::Result<void> {
     if (args.size() != n) {
       return template_error(
@@ -524,7 +526,8 @@ base::Result<Value> call_function(const std::string& name, const std::vector<Val
   };
   if (name == "json") {
     MYDOCKER_TRY(need(1));
-    return Value{OJson(args[0].missing ? std::string("null") : go_json(args[0].v))};
+    bool escape = ctx.escape_root_json && args[0].v == *ctx.root;
+    return Value{OJson(args[0].missing ? std::string("null") : go_json(args[0].v, escape))};
   }
   if (name == "index") {
     if (args.empty()) {
@@ -685,7 +688,7 @@ base::Result<Value> eval_arg(const Arg& arg, const Value& dot, const Ctx& ctx) {
     return eval_pipeline(**p, dot, ctx);
   }
   const auto& id = std::get<Ident>(arg);
-  return call_function(id.name, {});
+  return call_function(id.name, {}, ctx);
 }
 
 base::Result<Value> eval_command(const Command& cmd, const Value& dot, const Ctx& ctx,
@@ -699,7 +702,7 @@ base::Result<Value> eval_command(const Command& cmd, const Value& dot, const Ctx
     args.push_back(*piped);
   }
   if (const auto* id = std::get_if<Ident>(&head)) {
-    return call_function(id->name, args);
+    return call_function(id->name, args, ctx);
   }
   Value v = MYDOCKER_TRY(eval_arg(head, dot, ctx));
   if (args.empty()) {
@@ -786,9 +789,9 @@ base::Result<Template> Template::parse(std::string_view text) {
   return t;
 }
 
-base::Result<std::string> Template::execute(const OJson& data) const {
+base::Result<std::string> Template::execute(const OJson& data, bool escape_root_json) const {
   std::string out;
-  Ctx ctx{&data};
+  Ctx ctx{&data, escape_root_json};
   MYDOCKER_TRY(exec_node(*root_, Value{data, false}, ctx, out));
   return out;
 }
@@ -839,8 +842,29 @@ std::string go_print(const OJson& v) {
   }
 }
 
-std::string go_json(const OJson& v) {
-  return v.dump(-1, ' ', false, OJson::error_handler_t::replace);
+std::string go_json(const OJson& v, bool escape_html) {
+  std::string s = v.dump(-1, ' ', false, OJson::error_handler_t::replace);
+  if (!escape_html) {
+    return s;
+  }
+  // Only string contents can hold these characters in compact JSON.
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<':
+        out += "\\u003c";
+        break;
+      case '>':
+        out += "\\u003e";
+        break;
+      case '&':
+        out += "\\u0026";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace mydocker::cli

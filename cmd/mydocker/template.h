@@ -28,7 +28,10 @@ using OJson = nlohmann::ordered_json;
 class Template {
  public:
   static base::Result<Template> parse(std::string_view text);
-  base::Result<std::string> execute(const OJson& data) const;
+  // `escape_root_json`: `{{json .}}` of the whole data HTML-escapes <, > and & (\u003c ...),
+  // as docker's list contexts do (their MarshalJSON goes through json.Marshal); elsewhere the
+  // json function does not escape.
+  base::Result<std::string> execute(const OJson& data, bool escape_root_json = false) const;
 
   struct Node;
   Template(Template&&) noexcept;
@@ -42,7 +45,7 @@ class Template {
 
 // Go's fmt %v of a decoded JSON value.
 std::string go_print(const OJson& v);
-// docker's `json` template function: compact, no HTML escaping.
-std::string go_json(const OJson& v);
+// docker's `json` template function: compact, no HTML escaping unless `escape_html`.
+std::string go_json(const OJson& v, bool escape_html = false);
 
 }  // namespace mydocker::cli

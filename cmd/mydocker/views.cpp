@@ -22,6 +22,22 @@ int64_t int_field(const Json& j, const char* key) {
   return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
 }
 
+// Go's time.Unix(t, 0).Format(time.RFC3339) in local time: "Z" for UTC, else "+01:00".
+std::string rfc3339_local(int64_t unix_seconds) {
+  time_t t = static_cast<time_t>(unix_seconds);
+  struct tm tm {};
+  localtime_r(&t, &tm);
+  char buf[64];
+  size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", &tm);
+  std::string s(buf, n);
+  if (s.size() < 5) {
+    return s;
+  }
+  std::string off = s.substr(s.size() - 5);
+  return s.substr(0, s.size() - 5) +
+         (off == "+0000" ? "Z" : off.substr(0, 3) + ":" + off.substr(3));
+}
+
 std::string ago(int64_t created, int64_t now) {
   return human_duration(now - created) + " ago";
 }
@@ -64,9 +80,25 @@ OJson container_headers() {
   return h;
 }
 
-// Header cells for a field given arguments (.Label "k") come from a string, not a map: the
-// template's field-with-argument lookup then yields the string itself.
-OJson header_context(OJson h) {
+// docker titles a {{.Label "com.example.some-key"}} column with the key's last dotted part,
+// '-' and '_' turned into spaces ("some key"). The titles are found in the template text.
+OJson header_context(OJson h, const std::string& tmpl) {
+  OJson labels = OJson::object();
+  size_t pos = 0;
+  while ((pos = tmpl.find(".Label \"", pos)) != std::string::npos) {
+    size_t start = pos + 8;
+    size_t end = tmpl.find('"', start);
+    if (end == std::string::npos) {
+      break;
+    }
+    std::string key = tmpl.substr(start, end - start);
+    std::string title = key.substr(key.rfind('.') == std::string::npos ? 0 : key.rfind('.') + 1);
+    std::replace(title.begin(), title.end(), '-', ' ');
+    std::replace(title.begin(), title.end(), '_', ' ');
+    labels[key] = title;
+    pos = end;
+  }
+  h["Label"] = labels;
   return h;
 }
 
@@ -146,6 +178,7 @@ OJson container_context(const Json& c, bool trunc, int64_t now) {
   }
   std::sort(networks.begin(), networks.end());
   row["Networks"] = base::join(networks, ",");
+  row["Platform"] = nullptr;  // docker 28's ContainerContext has it; unset without a platform
   row["Ports"] = format_ports(c.contains("Ports") ? c["Ports"] : Json());
   row["RunningFor"] = ago(created, now);
   int64_t srw = int_field(c, "SizeRw");
@@ -189,7 +222,7 @@ base::Result<std::string> render_ps(const Json& list, const PsView& view, int64_
     }
     rows.push_back(std::move(row));
   }
-  return render_rows(f, header_context(container_headers()), rows);
+  return render_rows(f, header_context(container_headers(), f.tmpl), rows);
 }
 
 namespace {
@@ -239,7 +272,7 @@ OJson image_row(const Json& img, const std::string& repo, const std::string& tag
   row["Tag"] = tag;
   row["UniqueSize"] = shared < 0 ? "N/A" : human_size(static_cast<double>(size - shared));
   row["VirtualSize"] = human_size(
-      static_cast<double>(img.contains("VirtualSize") ? int_field(img, "VirtualSize") : size));
+      static_cast<double>(img.contains("VirtualSize") ? int_field(img, "VirtualSize") : size), 4);
   return row;
 }
 
@@ -325,34 +358,19 @@ base::Result<std::string> render_images(const Json& list, const ImagesView& view
 base::Result<std::string> render_history(const Json& list, const HistoryView& view, int64_t now) {
   std::vector<OJson> rows;
   for (const auto& h : list) {
+    // Keys in docker's (alphabetical) order: {{json .}} prints them so.
     OJson row;
-    std::string id = str_field(h, "Id");
-    row["ID"] = (id == "<missing>" || view.no_trunc) ? id : short_id(id);
     int64_t created = int_field(h, "Created");
-    if (view.human) {
-      row["CreatedSince"] = ago(created, now);
-    } else {
-      time_t t = static_cast<time_t>(created);
-      struct tm tm {};
-      localtime_r(&t, &tm);
-      char buf[64];
-      size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", &tm);
-      std::string s(buf, n);
-      // Go's RFC 3339: "+00:00" with a colon, "Z" for UTC.
-      if (s.size() >= 5) {
-        std::string off = s.substr(s.size() - 5);
-        s = s.substr(0, s.size() - 5) +
-            (off == "+0000" ? "Z" : off.substr(0, 3) + ":" + off.substr(3));
-      }
-      row["CreatedSince"] = s;
-    }
-    row["CreatedAt"] = go_time_string(created);
+    std::string id = str_field(h, "Id");
     std::string by = str_field(h, "CreatedBy");
     std::replace(by.begin(), by.end(), '\t', ' ');
-    row["CreatedBy"] = view.no_trunc ? by : ellipsis(by, 45);
     int64_t size = int_field(h, "Size");
-    row["Size"] = view.human ? human_size(static_cast<double>(size)) : std::to_string(size);
     row["Comment"] = str_field(h, "Comment");
+    row["CreatedAt"] = rfc3339_local(created);
+    row["CreatedBy"] = view.no_trunc ? by : ellipsis(by, 45);
+    row["CreatedSince"] = view.human ? ago(created, now) : rfc3339_local(created);
+    row["ID"] = (id == "<missing>" || view.no_trunc) ? id : short_id(id);
+    row["Size"] = view.human ? human_size(static_cast<double>(size)) : std::to_string(size);
     rows.push_back(std::move(row));
   }
   if (view.quiet) {
@@ -368,7 +386,7 @@ base::Result<std::string> render_history(const Json& list, const HistoryView& vi
   }
   OJson headers;
   headers["ID"] = "IMAGE";
-  headers["CreatedSince"] = "CREATED";
+  headers["CreatedSince"] = view.human ? "CREATED" : "CREATED AT";
   headers["CreatedAt"] = "CREATED AT";
   headers["CreatedBy"] = "CREATED BY";
   headers["Size"] = "SIZE";
@@ -402,11 +420,11 @@ base::Result<std::string> render_df(const Json& df, const std::string& format) {
       }
     }
     OJson r;
-    r["Type"] = "Images";
-    r["TotalCount"] = std::to_string(images.size());
     r["Active"] = std::to_string(active);
-    r["Size"] = human_size(static_cast<double>(total), 4);
     r["Reclaimable"] = pct(total - used, total);
+    r["Size"] = human_size(static_cast<double>(total), 4);
+    r["TotalCount"] = std::to_string(images.size());
+    r["Type"] = "Images";
     rows.push_back(r);
   }
   {
@@ -428,11 +446,11 @@ base::Result<std::string> render_df(const Json& df, const std::string& format) {
       }
     }
     OJson r;
-    r["Type"] = "Containers";
-    r["TotalCount"] = std::to_string(cs.size());
     r["Active"] = std::to_string(active);
-    r["Size"] = human_size(static_cast<double>(total), 4);
     r["Reclaimable"] = pct(reclaimable, total);
+    r["Size"] = human_size(static_cast<double>(total), 4);
+    r["TotalCount"] = std::to_string(cs.size());
+    r["Type"] = "Containers";
     rows.push_back(r);
   }
   {
@@ -456,11 +474,11 @@ base::Result<std::string> render_df(const Json& df, const std::string& format) {
       }
     }
     OJson r;
-    r["Type"] = "Local Volumes";
-    r["TotalCount"] = std::to_string(vs.size());
     r["Active"] = std::to_string(active);
-    r["Size"] = human_size(static_cast<double>(total), 4);
     r["Reclaimable"] = pct(reclaimable, total);
+    r["Size"] = human_size(static_cast<double>(total), 4);
+    r["TotalCount"] = std::to_string(vs.size());
+    r["Type"] = "Local Volumes";
     rows.push_back(r);
   }
   {
@@ -471,11 +489,11 @@ base::Result<std::string> render_df(const Json& df, const std::string& format) {
       total += int_field(b, "Size");
     }
     OJson r;
-    r["Type"] = "Build Cache";
-    r["TotalCount"] = std::to_string(bc.size());
     r["Active"] = "0";
-    r["Size"] = human_size(static_cast<double>(total), 4);
     r["Reclaimable"] = human_size(static_cast<double>(total), 4);
+    r["Size"] = human_size(static_cast<double>(total), 4);
+    r["TotalCount"] = std::to_string(bc.size());
+    r["Type"] = "Build Cache";
     rows.push_back(r);
   }
   std::string f = format.empty() ? "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t"

@@ -229,3 +229,47 @@ TEST(TopAndDiffTest, Render) {
 
 }  // namespace
 }  // namespace mydocker::cli
+
+namespace mydocker::cli {
+namespace {
+
+TEST(RowsJsonTest, WholeRowJsonIsHtmlEscapedLikeDockers) {
+  // Checked against docker 28 on the same /images/json answer: {{json .}} escapes,
+  // {{json .Digest}} does not.
+  Json list = Json::parse(kImages);
+  auto whole = render_images(list, ImagesView{.format = "{{json .}}"}, 1005);
+  ASSERT_TRUE(whole);
+  EXPECT_NE(whole->find(R"("Digest":"\u003cnone\u003e")"), std::string::npos) << *whole;
+  EXPECT_NE(whole->find(R"("VirtualSize":"4.261MB")"), std::string::npos) << *whole;
+  auto field = render_images(list, ImagesView{.format = "{{json .Digest}}"}, 1005);
+  EXPECT_EQ(field->substr(0, field->find('\n')), "\"<none>\"");
+}
+
+TEST(RowsJsonTest, LabelColumnTitleIsTheKeysLastPart) {
+  auto out = render_ps(Json::parse(kPs),
+                       PsView{.format = "table {{.Names}}\\t{{.Label \"com.x.tx-label\"}}\\t"
+                                        "{{.Label \"tx-label\"}}"},
+                       1005);
+  ASSERT_TRUE(out) << out.error().to_string();
+  EXPECT_EQ(out->substr(0, out->find('\n')), "NAMES       tx label   tx label");
+}
+
+TEST(RowsJsonTest, HistoryJsonKeysAndRfc3339) {
+  setenv("TZ", "UTC", 1);
+  tzset();
+  Json h = Json::parse(R"([{"Comment":"Imported from -","Created":1795972308,"CreatedBy":"",
+    "Id":"sha256:e9577e1f23b0ca679fd993f49be0a3ae8da04597ced20c0d08ee3b4d879b6416",
+    "Size":1982391,"Tags":["busybox:latest"]}])");
+  auto out = render_history(h, HistoryView{.format = "{{json .}}"}, 1795972308 + 5 * 3600);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(*out,
+            R"({"Comment":"Imported from -","CreatedAt":"2026-11-29T17:11:48Z","CreatedBy":"",)"
+            R"("CreatedSince":"5 hours ago","ID":"e9577e1f23b0","Size":"1.98MB"})"
+            "\n");
+  auto raw = render_history(h, HistoryView{.human = false}, 0);
+  EXPECT_EQ(raw->substr(0, raw->find('\n')),
+            "IMAGE          CREATED AT             CREATED BY   SIZE      COMMENT");
+}
+
+}  // namespace
+}  // namespace mydocker::cli
