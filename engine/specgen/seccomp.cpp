@@ -176,7 +176,8 @@ base::Result<nlohmann::json> seccomp_from_docker_profile(const nlohmann::json& p
       }
       if (a["architecture"] == native) {
         arches.push_back(native);
-        for (const auto& sub : MYDOCKER_TRY(string_list(a, "subArchitectures", "archMap"))) {
+        std::vector<std::string> subs = MYDOCKER_TRY(string_list(a, "subArchitectures", "archMap"));
+        for (const auto& sub : subs) {
           arches.push_back(sub);
         }
         break;
@@ -251,10 +252,13 @@ base::Result<nlohmann::json> seccomp_from_docker_profile(const nlohmann::json& p
           if (!a.is_object() || !a.contains("op") || !a["op"].is_string()) {
             return bad_profile(fmt::format("`{}.args` entry without an op", where));
           }
-          json oa = {{"index", MYDOCKER_TRY(arg_number(a, "index", where))},
-                     {"value", MYDOCKER_TRY(arg_number(a, "value", where))},
-                     {"op", a["op"]}};
-          if (uint64_t two = MYDOCKER_TRY(arg_number(a, "valueTwo", where)); two != 0) {
+          // Values first: leaving a braced initializer through MYDOCKER_TRY's statement
+          // expression would skip the destructors of the elements already built.
+          uint64_t index = MYDOCKER_TRY(arg_number(a, "index", where));
+          uint64_t value = MYDOCKER_TRY(arg_number(a, "value", where));
+          uint64_t two = MYDOCKER_TRY(arg_number(a, "valueTwo", where));
+          json oa = {{"index", index}, {"value", value}, {"op", a["op"]}};
+          if (two != 0) {
             oa["valueTwo"] = two;
           }
           out_args.push_back(std::move(oa));

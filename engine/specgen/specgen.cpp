@@ -584,6 +584,7 @@ base::Result<nlohmann::json> generate(const Input& in) {
                    [](const std::string& e) { return env_key(e) == "HOME"; })) {
     env.push_back("HOME=" + user.home);
   }
+  json limits = MYDOCKER_TRY(rlimits(in));
   json juser = {{"uid", user.uid}, {"gid", user.gid}};
   if (!user.additional_gids.empty()) {
     juser["additionalGids"] = user.additional_gids;
@@ -595,7 +596,7 @@ base::Result<nlohmann::json> generate(const Input& in) {
       {"env", env},
       {"cwd", cfg.working_dir.empty() ? "/" : cfg.working_dir},
       {"capabilities", {{"bounding", caps}, {"effective", caps}, {"permitted", caps}}},
-      {"rlimits", MYDOCKER_TRY(rlimits(in))},
+      {"rlimits", limits},
       {"noNewPrivileges", sec.no_new_privileges},
   };
   if (int64_t oom = hc.extra.value("OomScoreAdj", int64_t{0}); oom != 0) {
