@@ -7,6 +7,24 @@
 
 #include "cmd/mydocker/cli.h"
 
+namespace {
+
+// "container ls": the names of the subcommands parsed so far.
+std::string command_path(const CLI::App& app) {
+  std::string path;
+  const CLI::App* cur = &app;
+  for (;;) {
+    auto subs = cur->get_subcommands();
+    if (subs.empty()) {
+      return path;
+    }
+    cur = subs.front();
+    path += (path.empty() ? "" : " ") + cur->get_name();
+  }
+}
+
+}  // namespace
+
 using mydocker::cli::Globals;
 using mydocker::cli::Registry;
 
@@ -72,9 +90,31 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::RequiredError& e) {
+    // docker: a missing argument is exit 1, an unknown flag 125.
+    std::string path = command_path(app);
+    mydocker::cli::write_err(fmt::format(
+        "\"mydocker {}\" requires at least 1 argument.\nSee 'mydocker {} --help'.\n", path, path));
+    return 1;
+  } catch (const CLI::ExtrasError& e) {
+    std::string path = command_path(app);
     std::string what = e.what();
-    mydocker::cli::write_err("mydocker: " + what + "\nSee 'mydocker --help'.\n");
+    std::string extra = what.substr(what.rfind(' ') + 1);
+    if (extra.starts_with("-")) {
+      mydocker::cli::write_err(fmt::format("unknown flag: {}\nSee 'mydocker {}--help'.\n", extra,
+                                           path.empty() ? "" : path + " "));
+    } else {
+      mydocker::cli::write_err(
+          fmt::format("\"mydocker {}\" got unexpected argument {}\nSee "
+                      "'mydocker {} --help'.\n",
+                      path, extra, path));
+    }
+    return extra.starts_with("-") ? 125 : 1;
+  } catch (const CLI::ParseError& e) {
+    std::string path = command_path(app);
+    std::string what = e.what();
+    mydocker::cli::write_err(fmt::format("mydocker: {}\nSee 'mydocker {}--help'.\n", what,
+                                         path.empty() ? "" : path + " "));
     return 125;
   }
   auto action = reg.selected();

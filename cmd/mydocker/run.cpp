@@ -133,16 +133,26 @@ std::optional<std::string> create(const Client& client, const RunOptions& o, con
   return (*created)["Id"].get<std::string>();
 }
 
-// Forwards SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 to the container (docker's
-// --sig-proxy, on by default without a TTY). The signals are blocked in every thread; a
-// detached thread takes them with sigwait.
-void start_signal_proxy(const Client& client, const std::string& id) {
+// Forwards SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 to the container. The signals are
+// blocked in every thread; a detached thread takes them with sigwait.
+sigset_t proxied_signals() {
   sigset_t set;
   sigemptyset(&set);
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) {
     sigaddset(&set, s);
   }
+  return set;
+}
+
+// Must run before any other thread exists: threads inherit the mask, and a thread with the
+// signals unblocked would take the default action (the CLI dies, the container lives on).
+void block_proxied_signals() {
+  sigset_t set = proxied_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void start_signal_proxy(const Client& client, const std::string& id) {
+  sigset_t set = proxied_signals();
   std::thread([client, id, set] {
     for (;;) {
       int sig = 0;
@@ -155,6 +165,7 @@ void start_signal_proxy(const Client& client, const std::string& id) {
 }
 
 int run_foreground(const Client& client, const RunOptions& o, const std::string& id) {
+  block_proxied_signals();
   // The waiter: its response head means the daemon registered it; the body carries the
   // status. Started on its own thread so a daemon that holds the head back cannot hang us.
   struct WaitState {
@@ -211,9 +222,9 @@ int run_foreground(const Client& client, const RunOptions& o, const std::string&
     cleanup();
     return start_error_exit_code(msg);
   }
-  if (!o.tty) {
-    start_signal_proxy(client, id);
-  }
+  // docker's --sig-proxy (on by default): signals to the CLI go to the container. With -t
+  // too, since stdin is not attached yet and ^C reaches us, not the container's terminal.
+  start_signal_proxy(client, id);
   api::client::LogsOptions lo;
   lo.follow = true;
   auto logs =
