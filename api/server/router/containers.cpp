@@ -262,85 +262,32 @@ base::Result<void> post_containers_rename(Context& ctx, const Request& req, Resp
   return base::ok();
 }
 
-// Go's json error for a field of UpdateConfig.
-base::Error update_type_error(const json& v, const std::string& field, const char* go_type) {
-  const char* got = v.is_string()    ? "string"
-                    : v.is_boolean() ? "bool"
-                    : v.is_array()   ? "array"
-                    : v.is_object()  ? "object"
-                                     : "number";
-  return base::make_error(ErrorCode::InvalidArgument,
-                          "json: cannot unmarshal {} into Go struct field UpdateConfig.{} of "
-                          "type {}",
-                          got, field, go_type);
-}
-
 base::Result<void> post_containers_update(Context& ctx, const Request& req, Response& resp) {
-  std::string_view text = req.body;
-  if (text.empty()) {
-    return base::make_error(ErrorCode::Internal, "EOF");
-  }
-  auto j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) {
-    return base::make_error(ErrorCode::Internal, "unexpected EOF");
-  }
-  if (!j.is_object()) {
-    return base::make_error(ErrorCode::InvalidArgument,
-                            "json: cannot unmarshal {} into Go value of type "
-                            "container.UpdateConfig",
-                            j.is_array() ? "array" : "value");
-  }
+  // engine_config's parser words errors as dockerd's UpdateConfig decoding; zero/unset
+  // fields mean "unchanged", as dockerd's UpdateContainer reads them.
+  auto hc = MYDOCKER_TRY(engine::parse_update_body(req.body));
   engine::UpdateRequest u;
-  auto int_field = [&](const char* key, std::optional<int64_t>& out) -> base::Result<void> {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) {
-      return base::ok();
+  auto set = [](int64_t v, std::optional<int64_t>& out) {
+    if (v != 0) {
+      out = v;
     }
-    if (!it->is_number_integer()) {
-      return update_type_error(*it, key, "int64");
-    }
-    out = it->get<int64_t>();
-    return base::ok();
   };
-  auto str_field = [&](const char* key, std::optional<std::string>& out) -> base::Result<void> {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) {
-      return base::ok();
-    }
-    if (!it->is_string()) {
-      return update_type_error(*it, key, "string");
-    }
-    out = it->get<std::string>();
-    return base::ok();
-  };
-  MYDOCKER_TRY(int_field("Memory", u.memory));
-  MYDOCKER_TRY(int_field("MemorySwap", u.memory_swap));
-  MYDOCKER_TRY(int_field("MemoryReservation", u.memory_reservation));
-  MYDOCKER_TRY(int_field("NanoCpus", u.nano_cpus));
-  MYDOCKER_TRY(int_field("CpuShares", u.cpu_shares));
-  MYDOCKER_TRY(int_field("CpuPeriod", u.cpu_period));
-  MYDOCKER_TRY(int_field("CpuQuota", u.cpu_quota));
-  MYDOCKER_TRY(int_field("PidsLimit", u.pids_limit));
-  MYDOCKER_TRY(str_field("CpusetCpus", u.cpuset_cpus));
-  MYDOCKER_TRY(str_field("CpusetMems", u.cpuset_mems));
-  if (auto it = j.find("RestartPolicy"); it != j.end() && !it->is_null()) {
-    if (!it->is_object()) {
-      return update_type_error(*it, "RestartPolicy", "container.RestartPolicy");
-    }
-    engine::RestartPolicy p;
-    if (auto n = it->find("Name"); n != it->end() && !n->is_null()) {
-      if (!n->is_string()) {
-        return update_type_error(*n, "RestartPolicy.Name", "string");
-      }
-      p.name = n->get<std::string>();
-    }
-    if (auto n = it->find("MaximumRetryCount"); n != it->end() && !n->is_null()) {
-      if (!n->is_number_integer()) {
-        return update_type_error(*n, "RestartPolicy.MaximumRetryCount", "int");
-      }
-      p.maximum_retry_count = n->get<int64_t>();
-    }
-    u.restart_policy = p;
+  set(hc.memory, u.memory);
+  set(hc.memory_swap, u.memory_swap);
+  set(hc.memory_reservation, u.memory_reservation);
+  set(hc.nano_cpus, u.nano_cpus);
+  set(hc.cpu_shares, u.cpu_shares);
+  set(hc.cpu_period, u.cpu_period);
+  set(hc.cpu_quota, u.cpu_quota);
+  if (!hc.cpuset_cpus.empty()) {
+    u.cpuset_cpus = hc.cpuset_cpus;
+  }
+  if (!hc.cpuset_mems.empty()) {
+    u.cpuset_mems = hc.cpuset_mems;
+  }
+  u.pids_limit = hc.pids_limit;
+  if (!hc.restart_policy.name.empty()) {
+    u.restart_policy = hc.restart_policy;
   }
   auto warnings = MYDOCKER_TRY(ctx.daemon.update(req.param("name"), u));
   // update answers null for no warnings, unlike create's [] (061).

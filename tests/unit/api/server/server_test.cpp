@@ -555,6 +555,23 @@ TEST_F(ApiServerTest, StopKillQueryValues) {
   EXPECT_EQ(daemon_->last_stop_timeout, 1);
 }
 
+TEST_F(ApiServerTest, UpdatePassesOnlySetFields) {
+  HttpResponse r = call("POST", "/v1.41/containers/tx-c1/update",
+                        R"({"CpuShares":256,"Memory":134217728,"PidsLimit":64,)"
+                        R"("RestartPolicy":{"Name":"on-failure","MaximumRetryCount":2}})",
+                        {{"Content-Type", "application/json"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto& u = daemon_->last_update;
+  EXPECT_EQ(u.cpu_shares, 256);
+  EXPECT_EQ(u.memory, 134217728);
+  EXPECT_EQ(u.pids_limit, 64);
+  EXPECT_FALSE(u.memory_swap);
+  EXPECT_FALSE(u.cpuset_cpus);
+  ASSERT_TRUE(u.restart_policy);
+  EXPECT_EQ(u.restart_policy->name, "on-failure");
+  EXPECT_EQ(u.restart_policy->maximum_retry_count, 2);
+}
+
 TEST_F(ApiServerTest, WaitSendsHeadFirstThenTheObject) {
   // 049: the 200 head goes out at once; the body comes when the container exits.
   auto conn = HttpConnection::connect(sock());
