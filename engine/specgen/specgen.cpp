@@ -3,9 +3,12 @@
 
 #include <fmt/format.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 
 #include "runtime/base/file.h"
 #include "runtime/base/strings.h"
@@ -355,6 +358,39 @@ base::Result<json> rlimits(const Input& in) {
   return out;
 }
 
+// The host's device nodes under `dir`, for a privileged container (runc's HostDevices, which
+// dockerd hands to the runtime): char and block devices, not the per-container ones (pts,
+// shm, mqueue, console, ptmx) nor symlinks.
+void host_devices(const std::string& dir, json& out, int depth = 0) {
+  static const std::vector<std::string_view> kSkipDirs = {"pts",  "shm",         "fd",   "mqueue",
+                                                          ".lxc", ".lxd-mounts", ".udev"};
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    std::string path = entry.path().string();
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+      continue;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (depth < 8 && std::find(kSkipDirs.begin(), kSkipDirs.end(), name) == kSkipDirs.end()) {
+        host_devices(path, out, depth + 1);
+      }
+      continue;
+    }
+    if ((!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) || name == "console" || name == "ptmx") {
+      continue;
+    }
+    out.push_back({{"path", path},
+                   {"type", S_ISCHR(st.st_mode) ? "c" : "b"},
+                   {"major", major(st.st_rdev)},
+                   {"minor", minor(st.st_rdev)},
+                   {"fileMode", st.st_mode & 07777},
+                   {"uid", st.st_uid},
+                   {"gid", st.st_gid}});
+  }
+}
+
 std::string read_or_empty(const std::string& path) {
   auto r = base::read_file(path);
   return r ? *r : std::string();
@@ -683,6 +719,13 @@ base::Result<nlohmann::json> generate(const Input& in) {
   json linux = json::object();
   linux["namespaces"] = MYDOCKER_TRY(namespaces(hc));
   linux["resources"] = resources(hc);
+  if (hc.privileged) {
+    json devices = json::array();
+    host_devices("/dev", devices);
+    if (!devices.empty()) {
+      linux["devices"] = std::move(devices);
+    }
+  }
   if (!in.cgroups_path.empty()) {
     linux["cgroupsPath"] = in.cgroups_path;
   }

@@ -19,7 +19,8 @@
 //     Tmpfs entries.
 //   linux: namespaces (pid, ipc, uts, mount, network unless host; cgroup when private),
 //     maskedPaths / readonlyPaths (unless privileged), resources (memory, swap, cpu shares,
-//     quota/period from NanoCpus, cpuset, pids), cgroupsPath, default devices.
+//     quota/period from NanoCpus, cpuset, pids), cgroupsPath, the default device rules
+//     (Privileged: every device allowed and the host's /dev nodes listed, as runc's HostDevices).
 //   hostname; with Init, the init binary (Debian's tini-static, which is what Docker ships
 //     as docker-init) is bind-mounted read-only at /sbin/docker-init and runs the process
 //     as `/sbin/docker-init -- <args>`.

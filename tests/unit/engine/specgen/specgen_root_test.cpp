@@ -103,9 +103,15 @@ TEST_F(RootSpecgenRunTest, UserTmpfsReadonlyInitNoNewPrivileges) {
 }
 
 TEST_F(RootSpecgenRunTest, PrivilegedAndUnconfined) {
+  // A privileged container gets the host's devices: a marker says whether to expect loop0.
+  if (base::path_exists("/dev/loop0")) {
+    ASSERT_TRUE(base::write_file_atomic(rootfs_ + "/host-has-loop0", "").has_value());
+  }
   EXPECT_EQ(run(R"({"Image":"busybox","Cmd":["sh","-c",
       "grep -q '^Seccomp:.0$' /proc/self/status || exit 10;
        mount -t tmpfs none /tmp || exit 11;
+       test -c /dev/null || exit 12;
+       if test -e /host-has-loop0; then test -b /dev/loop0 || exit 13; fi;
        exit 0"],"HostConfig":{"Privileged":true}})"),
             0);
   EXPECT_EQ(run(R"({"Image":"busybox","Cmd":["sh","-c",

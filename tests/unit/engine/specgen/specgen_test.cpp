@@ -267,6 +267,20 @@ TEST(Generate, Privileged) {
   EXPECT_FALSE(has((*find_mount(s, "/sys"))["options"], "ro"));
   EXPECT_FALSE(has((*find_mount(s, "/sys/fs/cgroup"))["options"], "ro"));
   EXPECT_EQ(s["linux"]["resources"]["devices"], json::parse(R"([{"allow":true,"access":"rwm"}])"));
+  // The host's device nodes, as runc's HostDevices lists them.
+  bool has_null = false;
+  for (const auto& d : s["linux"].value("devices", json::array())) {
+    EXPECT_NE(d["path"], "/dev/console");
+    EXPECT_NE(d["path"], "/dev/ptmx");
+    EXPECT_EQ(d["path"].get<std::string>().rfind("/dev/pts/", 0), std::string::npos);
+    if (d["path"] == "/dev/null") {
+      has_null = true;
+      EXPECT_EQ(d["type"], "c");
+      EXPECT_EQ(d["major"], 1);
+      EXPECT_EQ(d["minor"], 3);
+    }
+  }
+  EXPECT_EQ(has_null, base::path_exists("/dev/null"));
 }
 
 TEST(Generate, SecurityOpts) {
