@@ -254,7 +254,7 @@ void register_image_verbs(CLI::App& parent, Registry& reg, bool in_group) {
       auto ref = image::reference::parse_normalized_named(*target);
       if (!ref) {
         write_err("Error parsing reference: \"" + *target +
-                  "\" is not a valid repository/tag: invalid reference format\n");
+                  "\" is not a valid repository/tag: " + ref.error().message() + "\n");
         return 1;
       }
       if (ref->has_digest()) {

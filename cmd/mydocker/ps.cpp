@@ -43,7 +43,10 @@ void register_ps(CLI::App& parent, Registry& reg, const std::string& name) {
       lo.limit.reset();
     }
     // A template that shows the size needs the daemon to compute it (docker does the same).
-    lo.size = o->size || o->format.find(".Size") != std::string::npos;
+    // docker 28 asks for sizes for {{json .}} too (its template pre-pass touches every
+    // field), but not for the `--format json` shorthand.
+    lo.size = o->size || (!o->quiet && (o->format.find(".Size") != std::string::npos ||
+                                        o->format.find("json .") != std::string::npos));
     for (const auto& arg : o->filters) {
       auto kv = api::client::parse_filter_arg(arg);
       if (!kv) {
