@@ -1078,7 +1078,8 @@ base::Result<void> validate_host_config(const HostConfig& hc) {
   }
   if (auto it = hc.extra.find("MemorySwappiness"); it != hc.extra.end() && it->is_number()) {
     int64_t s = it->get<int64_t>();
-    if (s < 0 || s > 100) {
+    // -1 is "unset": the docker CLI sends it on every create (dockerd accepts it).
+    if (s != -1 && (s < 0 || s > 100)) {
       return base::make_error(inv, "Invalid value: {}, valid memory swappiness range is 0-100", s);
     }
   }
@@ -1139,6 +1140,10 @@ base::Result<void> validate_host_config(const HostConfig& hc) {
 }
 
 void apply_create_defaults(HostConfig& hc, bool cgroup_v2) {
+  // dockerd's fixMemorySwappiness: the CLI's -1 means unset, stored as null.
+  if (auto it = hc.extra.find("MemorySwappiness"); it != hc.extra.end() && *it == -1) {
+    hc.extra.erase(it);
+  }
   // dockerd's adaptContainerSettings.
   if (hc.memory > 0 && hc.memory_swap == 0) {
     hc.memory_swap = hc.memory * 2;

@@ -77,6 +77,36 @@ TEST(CreateBody, Resources026) {
   EXPECT_EQ(b.config.labels.at("tx-label"), "2");
 }
 
+// What docker CLI 28.2 sends (API 1.41) for `docker create --name t -m 64m --memory-swap 128m
+// --cpus 0.5 --cpu-shares 512 --pids-limit 64 --read-only --tmpfs /run:rw,size=1m --cap-add
+// NET_ADMIN --cap-drop chown --security-opt no-new-privileges --ulimit nofile=10:20 --init
+// --shm-size 1m --restart on-failure:3 -e A=1 -w /tmp -u nobody -h myhost -l k=v --entrypoint
+// /bin/sh busybox -c true`, captured on a socket.
+constexpr const char* kCliBody =
+    R"({"Hostname":"myhost","Domainname":"","User":"nobody","AttachStdin":false,"AttachStdout":true,"AttachStderr":true,"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":["A=1"],"Cmd":["-c","true"],"Image":"busybox","Volumes":{},"WorkingDir":"/tmp","Entrypoint":["/bin/sh"],"OnBuild":null,"Labels":{"k":"v"},"HostConfig":{"Binds":null,"ContainerIDFile":"","LogConfig":{"Type":"","Config":{}},"NetworkMode":"default","PortBindings":{},"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":3},"AutoRemove":false,"VolumeDriver":"","VolumesFrom":null,"ConsoleSize":[0,0],"CapAdd":["CAP_NET_ADMIN"],"CapDrop":["CAP_CHOWN"],"CgroupnsMode":"","Dns":[],"DnsOptions":[],"DnsSearch":[],"ExtraHosts":null,"GroupAdd":null,"IpcMode":"","Cgroup":"","Links":null,"OomScoreAdj":0,"PidMode":"","Privileged":false,"PublishAllPorts":false,"ReadonlyRootfs":true,"SecurityOpt":["no-new-privileges"],"Tmpfs":{"/run":"rw,size=1m"},"UTSMode":"","UsernsMode":"","ShmSize":1048576,"Isolation":"","CpuShares":512,"Memory":67108864,"NanoCpus":500000000,"CgroupParent":"","BlkioWeight":0,"BlkioWeightDevice":[],"BlkioDeviceReadBps":[],"BlkioDeviceWriteBps":[],"BlkioDeviceReadIOps":[],"BlkioDeviceWriteIOps":[],"CpuPeriod":0,"CpuQuota":0,"CpuRealtimePeriod":0,"CpuRealtimeRuntime":0,"CpusetCpus":"","CpusetMems":"","Devices":[],"DeviceCgroupRules":null,"DeviceRequests":null,"MemoryReservation":0,"MemorySwap":134217728,"MemorySwappiness":-1,"OomKillDisable":false,"PidsLimit":64,"Ulimits":[{"Name":"nofile","Hard":20,"Soft":10}],"CpuCount":0,"CpuPercent":0,"IOMaximumIOps":0,"IOMaximumBandwidth":0,"MaskedPaths":null,"ReadonlyPaths":null,"Init":true},"NetworkingConfig":{"EndpointsConfig":{"default":{"IPAMConfig":null,"Links":null,"Aliases":null,"MacAddress":"","DriverOpts":null,"GwPriority":0,"NetworkID":"","EndpointID":"","Gateway":"","IPAddress":"","IPPrefixLen":0,"IPv6Gateway":"","GlobalIPv6Address":"","GlobalIPv6PrefixLen":0,"DNSNames":null}}}})";
+
+TEST(CreateBody, DockerCliBody) {
+  CreateBody b = create_ok(kCliBody);
+  ASSERT_TRUE(validate_config(b.config).has_value());
+  auto v = validate_host_config(b.host_config);
+  ASSERT_TRUE(v.has_value()) << v.error().message();
+  apply_create_defaults(b.host_config, false);
+  json h = b.host_config.to_json();
+  EXPECT_EQ(h["MemorySwappiness"], nullptr);  // the CLI's -1 is stored as unset
+  EXPECT_EQ(h["LogConfig"]["Type"], "json-file");
+  EXPECT_EQ(h["IpcMode"], "private");
+  EXPECT_EQ(h["CgroupnsMode"], "host");
+  EXPECT_EQ(h["MaskedPaths"].size(), 10u);
+  EXPECT_EQ(h["Dns"], json::array());  // as sent
+  EXPECT_EQ(h["ShmSize"], 1048576);
+  EXPECT_EQ(h["RestartPolicy"]["MaximumRetryCount"], 3);
+  EXPECT_EQ(b.host_config.cap_add, std::vector<std::string>{"CAP_NET_ADMIN"});
+  json c = b.config.to_json();
+  EXPECT_EQ(c["Entrypoint"], json::parse(R"(["/bin/sh"])"));
+  EXPECT_EQ(c["Volumes"], json::object());
+  EXPECT_FALSE(c.contains("NetworkingConfig"));
+}
+
 TEST(CreateBody, ErrorsWordedAsDockerd) {
   struct Row {
     const char* body;
@@ -336,6 +366,8 @@ TEST(ValidateHostConfig, Rows) {
       {R"({"CpuQuota":100})", "CPU cfs quota can not be less than 1ms (i.e. 1000)"},
       {R"({"CpuPeriod":100000,"CpuQuota":50000})", ""},
       {R"({"MemorySwappiness":101})", "Invalid value: 101, valid memory swappiness range is 0-100"},
+      {R"({"MemorySwappiness":-2})", "Invalid value: -2, valid memory swappiness range is 0-100"},
+      {R"({"MemorySwappiness":-1})", ""},
       {R"({"CapAdd":["net_admin","CAP_SYS_TIME","ALL"]})", ""},
       {R"({"CapAdd":["FOO"]})", "invalid CapAdd: unknown capability: \"CAP_FOO\""},
       {R"({"CapDrop":["cap_bar"]})", "invalid CapDrop: unknown capability: \"CAP_BAR\""},

@@ -551,6 +551,42 @@ TEST(ResolveUser, Rows) {
   EXPECT_EQ(no_files->gid, 6u);
 }
 
+// The body docker CLI 28.2 sends for `docker create -m 64m --memory-swap 128m --cpus 0.5
+// --cpu-shares 512 --pids-limit 64 --read-only --tmpfs /run:rw,size=1m --cap-add NET_ADMIN
+// --cap-drop chown --security-opt no-new-privileges --ulimit nofile=10:20 --init --shm-size 1m
+// --restart on-failure:3 -e A=1 -w /tmp -u nobody -h myhost -l k=v --entrypoint /bin/sh
+// busybox -c true` (see tests/unit/engine/container/config_test.cpp).
+constexpr const char* kCliBody =
+    R"({"Hostname":"myhost","Domainname":"","User":"nobody","AttachStdin":false,"AttachStdout":true,"AttachStderr":true,"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":["A=1"],"Cmd":["-c","true"],"Image":"busybox","Volumes":{},"WorkingDir":"/tmp","Entrypoint":["/bin/sh"],"OnBuild":null,"Labels":{"k":"v"},"HostConfig":{"Binds":null,"ContainerIDFile":"","LogConfig":{"Type":"","Config":{}},"NetworkMode":"default","PortBindings":{},"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":3},"AutoRemove":false,"VolumeDriver":"","VolumesFrom":null,"ConsoleSize":[0,0],"CapAdd":["CAP_NET_ADMIN"],"CapDrop":["CAP_CHOWN"],"CgroupnsMode":"","Dns":[],"DnsOptions":[],"DnsSearch":[],"ExtraHosts":null,"GroupAdd":null,"IpcMode":"","Cgroup":"","Links":null,"OomScoreAdj":0,"PidMode":"","Privileged":false,"PublishAllPorts":false,"ReadonlyRootfs":true,"SecurityOpt":["no-new-privileges"],"Tmpfs":{"/run":"rw,size=1m"},"UTSMode":"","UsernsMode":"","ShmSize":1048576,"Isolation":"","CpuShares":512,"Memory":67108864,"NanoCpus":500000000,"CgroupParent":"","BlkioWeight":0,"BlkioWeightDevice":[],"BlkioDeviceReadBps":[],"BlkioDeviceWriteBps":[],"BlkioDeviceReadIOps":[],"BlkioDeviceWriteIOps":[],"CpuPeriod":0,"CpuQuota":0,"CpuRealtimePeriod":0,"CpuRealtimeRuntime":0,"CpusetCpus":"","CpusetMems":"","Devices":[],"DeviceCgroupRules":null,"DeviceRequests":null,"MemoryReservation":0,"MemorySwap":134217728,"MemorySwappiness":-1,"OomKillDisable":false,"PidsLimit":64,"Ulimits":[{"Name":"nofile","Hard":20,"Soft":10}],"CpuCount":0,"CpuPercent":0,"IOMaximumIOps":0,"IOMaximumBandwidth":0,"MaskedPaths":null,"ReadonlyPaths":null,"Init":true},"NetworkingConfig":{"EndpointsConfig":{"default":{"IPAMConfig":null,"Links":null,"Aliases":null,"MacAddress":"","DriverOpts":null,"GwPriority":0,"NetworkID":"","EndpointID":"","Gateway":"","IPAddress":"","IPPrefixLen":0,"IPv6Gateway":"","GlobalIPv6Address":"","GlobalIPv6PrefixLen":0,"DNSNames":null}}}})";
+
+TEST(Generate, DockerCliBody) {
+  mydocker::testing::TempDir dir;
+  ASSERT_TRUE(base::mkdir_all(dir.path() + "/etc", 0755).has_value());
+  ASSERT_TRUE(base::write_file_atomic(dir.path() + "/etc/passwd",
+                                      "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")
+                  .has_value());
+  Gen g(kCliBody);
+  g.input.rootfs = dir.path();
+  g.input.hostname = "myhost";
+  json s = g.ok();
+  const json& p = s["process"];
+  EXPECT_EQ(p["args"], json(Strings{"/sbin/docker-init", "--", "/bin/sh", "-c", "true"}));
+  EXPECT_EQ(p["cwd"], "/tmp");
+  EXPECT_EQ(p["user"]["uid"], 65534);
+  EXPECT_EQ(p["noNewPrivileges"], true);
+  EXPECT_TRUE(has(p["capabilities"]["bounding"], "CAP_NET_ADMIN"));
+  EXPECT_FALSE(has(p["capabilities"]["bounding"], "CAP_CHOWN"));
+  EXPECT_EQ(p["rlimits"], json::parse(R"([{"type":"RLIMIT_NOFILE","hard":20,"soft":10}])"));
+  EXPECT_TRUE(has(p["env"], "A=1"));
+  EXPECT_TRUE(has(p["env"], "HOSTNAME=myhost"));
+  EXPECT_EQ(s["root"]["readonly"], true);
+  EXPECT_EQ(s["linux"]["resources"]["memory"]["swap"], 134217728);
+  EXPECT_FALSE(s["linux"]["resources"]["memory"].contains("swappiness"));
+  EXPECT_EQ(s["linux"]["resources"]["cpu"]["quota"], 50000);
+  EXPECT_TRUE(has((*find_mount(s, "/dev/shm"))["options"], "size=1048576"));
+  EXPECT_NE(find_mount(s, "/run"), nullptr);
+}
+
 TEST(Generate, UserFromRootfsPasswd) {
   mydocker::testing::TempDir dir;
   ASSERT_TRUE(base::mkdir_all(dir.path() + "/etc", 0755).has_value());
