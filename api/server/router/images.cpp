@@ -135,14 +135,19 @@ base::Result<T> consume_body(const Request& req,
     ::shutdown(reader.get(), SHUT_RDWR);  // the producer's next send fails: it stops
   });
   if (req.body_reader) {
+    // After the consumer stopped (an error early in the stream) the rest of the body is still
+    // read and dropped: left unread, it would be parsed as the next request on this
+    // keep-alive connection.
+    bool broken = false;
     req.body_reader([&](std::string_view chunk) {
-      while (!chunk.empty()) {
+      while (!broken && !chunk.empty()) {
         ssize_t n = ::send(writer.get(), chunk.data(), chunk.size(), MSG_NOSIGNAL);
         if (n < 0) {
           if (errno == EINTR) {
             continue;
           }
-          return false;
+          broken = true;
+          break;
         }
         chunk.remove_prefix(static_cast<size_t>(n));
       }

@@ -873,5 +873,36 @@ TEST_F(ApiServerTest, SaveAndLoadRoundTrip) {
   EXPECT_EQ(g["errorDetail"]["message"], g["error"]);
 }
 
+TEST_F(ApiServerTest, FailedLoadDrainsItsBodyForKeepAlive) {
+  // The loader gives up on the first bytes; the rest of the 4 MiB body must not be read as the
+  // next request on the connection.
+  std::string body(4 * 1024 * 1024, 'x');
+  auto conn = HttpConnection::connect(sock());
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(
+      conn->send("POST /v1.41/images/load HTTP/1.1\r\nHost: docker\r\n"
+                 "Content-Type: application/x-tar\r\nContent-Length: " +
+                 std::to_string(body.size()) + "\r\n\r\n" + body));
+  auto r = conn->read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("errorDetail"), std::string::npos);
+  ASSERT_TRUE(conn->send("GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n"));
+  auto ping = conn->read_response();
+  ASSERT_TRUE(ping);
+  EXPECT_EQ(ping->body, "OK");
+  // Same for an import refused before its body was read.
+  ASSERT_TRUE(
+      conn->send("POST /v1.41/images/create?fromSrc=-&repo=BAD HTTP/1.1\r\n"
+                 "Host: docker\r\nContent-Length: 5\r\n\r\nxxxxx"));
+  auto bad = conn->read_response();
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  ASSERT_TRUE(conn->send("GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n"));
+  auto ping2 = conn->read_response();
+  ASSERT_TRUE(ping2);
+  EXPECT_EQ(ping2->body, "OK");
+}
+
 }  // namespace
 }  // namespace mydocker::api::server
