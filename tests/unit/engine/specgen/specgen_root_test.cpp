@@ -2,6 +2,7 @@
 // Generated specs run under mydocker's runtime: a busybox container checks from the inside
 // what specgen promised (Docker's capability set, seccomp, no-new-privileges, user, tmpfs,
 // read-only root, docker-init as pid 1) and reports through its exit code.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -117,6 +118,23 @@ TEST_F(RootSpecgenRunTest, PrivilegedAndUnconfined) {
   EXPECT_EQ(run(R"({"Image":"busybox","Cmd":["sh","-c",
       "grep -q '^Seccomp:.0$' /proc/self/status || exit 10; exit 0"],
       "HostConfig":{"SecurityOpt":["seccomp=unconfined"],"CapDrop":["ALL"]}})"),
+            0);
+}
+
+TEST_F(RootSpecgenRunTest, HostNamespaces) {
+  // PidMode/IpcMode/UTSMode/NetworkMode host: the test's own pid is visible, the hostname and
+  // the network interfaces are the host's.
+  char host_name[256] = {};
+  ASSERT_EQ(::gethostname(host_name, sizeof host_name - 1), 0);
+  size_t interfaces = mydocker::testing::list_dir("/sys/class/net").size();
+  std::string script = fmt::format(
+      "test -d /proc/{} || exit 10; test \\\"$(hostname)\\\" = {} || exit 11; "
+      "test \\\"$(ls /sys/class/net | wc -l)\\\" = {} || exit 12; exit 0",
+      ::getpid(), host_name, interfaces);
+  EXPECT_EQ(run(fmt::format(
+                R"({{"Image":"busybox","Cmd":["sh","-c","{}"],"HostConfig":{{"PidMode":"host",
+                "IpcMode":"host","UTSMode":"host","NetworkMode":"host","CgroupnsMode":"private"}}}})",
+                script)),
             0);
 }
 
