@@ -662,7 +662,8 @@ base::Result<void> LocalDaemon::start_locked(Container& c) {
   in.default_ulimits = opts_.default_ulimits;
   in.init_path = init_path_;
   json spec = MYDOCKER_TRY(specgen::generate(in));
-  MYDOCKER_TRY(base::write_file_atomic(bundle + "/config.json", spec.dump(), 0600));
+  // The bundle lives in the volatile exec root: no fsync.
+  MYDOCKER_TRY(base::write_file(bundle + "/config.json", spec.dump(), O_CREAT));
 
   shim::ShimConfig sc;
   sc.id = id;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/fs/etc_files.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 
 #include "runtime/base/file.h"
@@ -53,20 +54,21 @@ std::string resolv_conf(std::string_view host_text, bool host_network) {
   return out;
 }
 
+// Plain writes, not fsynced: the files are derived from the record (which is durable) and
+// Docker does not sync them either; three fsync pairs would double the cost of a create.
 base::Result<EtcPaths> write_etc_files(const std::string& dir, std::string_view hostname,
                                        bool host_network) {
   EtcPaths p{dir + "/hostname", dir + "/hosts", dir + "/resolv.conf"};
-  MYDOCKER_TRY(base::write_file_atomic(p.hostname, hostname_file(hostname), 0644));
+  MYDOCKER_TRY(base::write_file(p.hostname, hostname_file(hostname), O_CREAT));
   std::string hosts = hosts_file(hostname);
   if (host_network) {
     if (auto h = base::read_file("/etc/hosts")) {
       hosts = *h;
     }
   }
-  MYDOCKER_TRY(base::write_file_atomic(p.hosts, hosts, 0644));
+  MYDOCKER_TRY(base::write_file(p.hosts, hosts, O_CREAT));
   std::string host_resolv = base::read_file("/etc/resolv.conf").value_or("");
-  MYDOCKER_TRY(
-      base::write_file_atomic(p.resolv_conf, resolv_conf(host_resolv, host_network), 0644));
+  MYDOCKER_TRY(base::write_file(p.resolv_conf, resolv_conf(host_resolv, host_network), O_CREAT));
   return p;
 }
 
