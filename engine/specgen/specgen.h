@@ -24,8 +24,10 @@
 //   hostname; with Init, the init binary (Debian's tini-static, which is what Docker ships
 //     as docker-init) is bind-mounted read-only at /sbin/docker-init and runs the process
 //     as `/sbin/docker-init -- <args>`.
-// Errors: InvalidArgument with Docker's wording ("invalid --security-opt ...", "Unknown
-// capability to add: \"CAP_FOO\"", "No command specified").
+// Errors: InvalidArgument with dockerd 20.10's wording ("invalid --security-opt 2: \"x\"",
+// "unknown capability: \"CAP_FOO\"", "No command specified", "Decoding seccomp profile
+// failed: ...", "unable to find user x: no matching entries in passwd file"); NotImplemented
+// for a "container:<id>" PID/IPC/network mode.
 #pragma once
 
 #include <cstdint>

@@ -103,6 +103,16 @@ TEST_F(RootSpecgenRunTest, UserTmpfsReadonlyInitNoNewPrivileges) {
             0);
 }
 
+TEST_F(RootSpecgenRunTest, NonRootUserUnderDefaultSeccomp) {
+  // Without no-new-privileges the filter must be in place before the capabilities go.
+  EXPECT_EQ(run(R"({"Image":"busybox","User":"daemon","Tty":false,"Cmd":["sh","-c",
+      "test \"$(id -u)\" = 1 || exit 10;
+       grep -q '^Seccomp:.2$' /proc/self/status || exit 11;
+       grep -q '^CapEff:.0000000000000000$' /proc/self/status || exit 12;
+       exit 7"]})"),
+            7);
+}
+
 TEST_F(RootSpecgenRunTest, PrivilegedAndUnconfined) {
   // A privileged container gets the host's devices: a marker says whether to expect loop0.
   if (base::path_exists("/dev/loop0")) {
