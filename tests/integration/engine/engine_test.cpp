@@ -479,5 +479,26 @@ TEST_F(RootEngineTest, ShutdownWithoutLiveRestoreStopsContainers) {
   EXPECT_EQ(c.state.exit_code, 137);
 }
 
+TEST_F(RootEngineTest, VfsDriver) {
+  d_->shutdown();
+  d_.reset();
+  opts_.storage_driver = "vfs";
+  open_daemon();
+  EXPECT_EQ(d_->info().driver, "vfs");
+  std::string id = run({"sh", "-c", "echo hi > /tmp/f; exit 6"});
+  EXPECT_EQ(d_->wait(id, WaitCondition::NotRunning)->status_code, 6);
+  EXPECT_EQ(inspect(id).driver, "vfs");
+  std::string tar;
+  ASSERT_TRUE(d_->export_container(id, [&](std::string_view d) -> base::Result<void> {
+                  tar.append(d);
+                  return base::ok();
+                }).has_value());
+  EXPECT_NE(tar.find("tmp/f"), std::string::npos);
+  EXPECT_EQ(d_->changes(id).error().code(), base::ErrorCode::NotImplemented);
+  ASSERT_TRUE(d_->remove(id, false, false).has_value());
+  EXPECT_FALSE(base::path_exists(opts_.data_root + "/rw/copy/" + id));
+  EXPECT_TRUE(mounts_under(tmp_->path()).empty());
+}
+
 }  // namespace
 }  // namespace mydocker::engine
