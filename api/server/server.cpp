@@ -114,7 +114,8 @@ class HttpServer final : public Server {
     http_.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };  // NOLINT
     http_.set_address_family(AF_UNIX);
     http_.set_keep_alive_max_count(1000);
-    http_.set_keep_alive_timeout(30);
+    // An idle keep-alive connection holds a worker, and delays stop() by up to this long.
+    http_.set_keep_alive_timeout(5);
     http_.set_read_timeout(60);
     http_.set_write_timeout(300);
     const std::string any = "[\\s\\S]*";

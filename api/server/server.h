@@ -35,7 +35,10 @@ class Server {
   static base::Result<std::unique_ptr<Server>> create(engine::Daemon& daemon,
                                                       const ServerOptions& options);
   virtual ~Server() = default;
-  // Serves until stop() (from another thread or a signal handler thread).
+  // Serves until stop() (from another thread or a signal handler thread). Returns once every
+  // in-flight request has finished: requests blocked in the engine (wait, logs with follow)
+  // return only when the engine wakes them, so call Daemon::shutdown() after stop() and
+  // before waiting for serve() to return.
   virtual base::Result<void> serve() = 0;
   virtual void stop() = 0;
 };
