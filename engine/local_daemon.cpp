@@ -325,6 +325,19 @@ base::Result<void> LocalDaemon::open() {
   for (const auto& name : entries) {
     restore(name, loaded);
   }
+  // RW layers no record owns (a create interrupted between prepare and its directory's
+  // removal) would hold their image's layers forever. A damaged record keeps its own.
+  for (const auto& key : snap_->list()) {
+    bool owned = false;
+    {
+      std::lock_guard lk(mu_);
+      owned = containers_.count(key) > 0;
+    }
+    if (!owned && !base::path_exists(container_dir(key) + ".damaged")) {
+      spdlog::warn("removing the RW layer `{}` no container owns", key);
+      (void)snap_->remove(key);
+    }
+  }
   monitor_ = std::thread([this] { monitor_loop(); });
 
   for (const auto& c : loaded) {
@@ -374,6 +387,16 @@ void LocalDaemon::restore(const std::string& name, std::vector<ContainerPtr>& lo
   if (rec && rec->info.id != name) {
     rec = make_error(ErrorCode::InvalidArgument, "record ID `{}` does not match its directory",
                      rec->info.id);
+  }
+  if (!rec && rec.error().code() == ErrorCode::NotFound) {
+    // No config.v2.json: a create interrupted before its record was written (the record is
+    // create's commit point). Nothing was ever started from it.
+    spdlog::warn("container dir `{}` has no record (interrupted create); removing it", dir);
+    if (auto r = snap_->remove(name); !r && r.error().code() != ErrorCode::NotFound) {
+      spdlog::warn("container {}: remove its filesystem: {}", name, r.error().to_string());
+    }
+    (void)base::remove_all(dir);
+    return;
   }
   if (!rec) {
     auto moved = store::set_aside(dir);

@@ -431,12 +431,22 @@ TEST_F(RootEngineTest, DamagedRecordIsSetAside) {
   std::string bad = opts_.data_root + "/containers/" + std::string(64, 'f');
   ASSERT_TRUE(base::mkdir_all(bad).has_value());
   ASSERT_TRUE(base::write_file_atomic(bad + "/config.v2.json", "{garbage").has_value());
+  // An interrupted create: a directory without a record, and an RW layer nobody owns.
+  std::string half = opts_.data_root + "/containers/" + std::string(64, 'e');
+  ASSERT_TRUE(base::mkdir_all(half).has_value());
+  std::string orphan_rw = opts_.data_root + "/rw/overlay/" + std::string(64, 'd');
+  ASSERT_TRUE(base::mkdir_all(orphan_rw + "/upper").has_value());
+  ASSERT_TRUE(base::mkdir_all(orphan_rw + "/work").has_value());
+  ASSERT_TRUE(base::write_file_atomic(orphan_rw + "/parent", "").has_value());
   d_->shutdown();
   d_.reset();
   open_daemon();
   EXPECT_EQ(inspect("keep").id, id);
   EXPECT_FALSE(base::path_exists(bad));
   EXPECT_TRUE(base::path_exists(bad + ".damaged/config.v2.json"));
+  EXPECT_FALSE(base::path_exists(half));
+  EXPECT_FALSE(base::path_exists(orphan_rw));
+  EXPECT_TRUE(base::path_exists(opts_.data_root + "/rw/overlay/" + id));
 }
 
 TEST_F(RootEngineTest, ImageInUseAndUpdate) {
