@@ -107,6 +107,40 @@ TEST(CreateBody, DockerCliBody) {
   EXPECT_FALSE(c.contains("NetworkingConfig"));
 }
 
+TEST(CreateBody, TruncationsAndByteFlipsOfTheCliBody) {
+  const std::string full = kCliBody;
+  // Every strict prefix is a truncated value.
+  for (size_t n = 1; n < full.size(); ++n) {
+    auto r = parse_create_body(full.substr(0, n));
+    ASSERT_FALSE(r.has_value()) << n;
+    EXPECT_EQ(r.error().message(), "unexpected EOF") << full.substr(0, n);
+  }
+  // A byte replaced anywhere: an InvalidArgument or a body whose inspect shape is a fixed
+  // point of print -> parse -> print.
+  for (size_t i = 0; i < full.size(); ++i) {
+    for (char flip : {'}', '"', '1', 'x', '[', '-', ' ', '\\'}) {
+      std::string body = full;
+      body[i] = flip;
+      auto r = parse_create_body(body);
+      if (!r.has_value()) {
+        EXPECT_EQ(r.error().code(), base::ErrorCode::InvalidArgument);
+        EXPECT_FALSE(r.error().message().empty());
+        continue;
+      }
+      (void)validate_host_config(r->host_config);
+      apply_create_defaults(r->host_config, false);
+      json h = r->host_config.to_json();
+      auto h2 = HostConfig::from_json(h);
+      ASSERT_TRUE(h2.has_value()) << body << ": " << h2.error().message();
+      EXPECT_EQ(h2->to_json(), h) << body;
+      json c = r->config.to_json();
+      auto c2 = ContainerConfig::from_json(c);
+      ASSERT_TRUE(c2.has_value()) << body;
+      EXPECT_EQ(c2->to_json(), c) << body;
+    }
+  }
+}
+
 TEST(CreateBody, ErrorsWordedAsDockerd) {
   struct Row {
     const char* body;
