@@ -163,8 +163,10 @@ base::Result<void> FakeDaemon::unpause(std::string_view ref) {
   return base::ok();
 }
 
-base::Result<engine::WaitResult> FakeDaemon::wait(std::string_view ref, engine::WaitCondition) {
+base::Result<engine::WaitResult> FakeDaemon::wait(std::string_view ref,
+                                                  engine::WaitCondition condition) {
   std::unique_lock lock(mu_);
+  last_wait_condition = condition;
   auto* c = MYDOCKER_TRY(find_locked(ref));
   std::string id = c->id;
   cv_.wait(lock, [&] {

@@ -33,6 +33,7 @@ class FakeDaemon final : public engine::Daemon {
   std::optional<int64_t> last_stop_timeout;
   std::optional<std::string> last_stop_signal;
   std::string last_kill_signal;
+  std::optional<engine::WaitCondition> last_wait_condition;
 
   base::Result<engine::CreateResult> create(engine::CreateRequest req) override;
   base::Result<void> start(std::string_view ref) override;

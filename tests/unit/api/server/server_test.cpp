@@ -5,6 +5,7 @@
 #include "api/server/server.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -591,6 +592,38 @@ TEST_F(ApiServerTest, WaitSendsHeadFirstThenTheObject) {
   EXPECT_EQ(again.body, "{\"Error\":null,\"StatusCode\":2}\n");
   // Unknown container: a plain 404 before any head.
   EXPECT_EQ(call("POST", "/v1.41/containers/tx-nosuch/wait").status, 404);
+}
+
+TEST_F(ApiServerTest, WaitConditions) {
+  struct WaitRow {
+    const char* query;
+    engine::WaitCondition condition;
+  };
+  for (const WaitRow& r : {WaitRow{"", engine::WaitCondition::NotRunning},
+                           WaitRow{"?condition=not-running", engine::WaitCondition::NotRunning},
+                           WaitRow{"?condition=next-exit", engine::WaitCondition::NextExit},
+                           WaitRow{"?condition=removed", engine::WaitCondition::Removed},
+                           WaitRow{"?condition=bogus", engine::WaitCondition::NotRunning}}) {
+    HttpResponse w = call("POST", std::string("/v1.41/containers/tx-exited/wait") + r.query);
+    EXPECT_EQ(w.status, 200) << r.query;
+    EXPECT_EQ(daemon_->last_wait_condition, r.condition) << r.query;
+  }
+}
+
+TEST_F(ApiServerTest, SocketModeAndBindErrors) {
+  struct stat st {};
+  ASSERT_EQ(::stat(sock().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  ServerOptions missing_dir;
+  missing_dir.socket_path = tmp_.path() + "/no/such/dir/api.sock";
+  missing_dir.socket_group = "";
+  auto r = Server::create(*daemon_, missing_dir);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), base::ErrorCode::Unavailable);
+  ServerOptions too_long;
+  too_long.socket_path = tmp_.path() + "/" + std::string(200, 'x');
+  EXPECT_FALSE(Server::create(*daemon_, too_long));
 }
 
 TEST_F(ApiServerTest, WaitDoesNotBlockOtherRequests) {
