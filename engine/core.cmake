@@ -20,5 +20,12 @@ foreach(dep engine_config specgen shim_client shim_proto logs)
   endif()
 endforeach()
 if(_engine_complete)
-  target_sources(mydocker_engine PRIVATE ${CMAKE_CURRENT_LIST_DIR}/local_daemon.cpp)
+  target_sources(mydocker_engine PRIVATE
+    ${CMAKE_CURRENT_LIST_DIR}/local_daemon.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/daemon/helpers.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/daemon/create.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/daemon/run.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/daemon/monitor.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/daemon/control.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/daemon/views.cpp)
 endif()

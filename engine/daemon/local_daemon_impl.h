@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+// Internal to the engine core: LocalDaemon's class, shared by its source files
+//   engine/local_daemon.cpp      open, restore, shutdown, shared helpers
+//   engine/daemon/create.cpp     create
+//   engine/daemon/run.cpp        start and the end of a run (exit, restart policy)
+//   engine/daemon/monitor.cpp    the epoll thread: shim exits and restart timers
+//   engine/daemon/control.cpp    stop, restart, kill, pause, unpause, wait, remove
+//   engine/daemon/views.cpp      list, inspect, logs, top, rename, update, prune, export,
+//                                changes, info, disk usage
+//   engine/daemon/helpers.cpp    free helpers (time, mounts, host probes, start errors)
+//
+// Locking: `mu_` guards the index (names and IDs -> containers); each Container has its own
+// `mu` guarding its record, shim and counters. Order: a container's mu, then mu_ (never the
+// reverse: listings copy the container pointers under mu_ and lock each one afterwards).
+// Blocking waits (stop, wait, logs --follow) wait on the container's condition variable,
+// which releases its mu. The monitor thread watches the shims' pidfds with epoll and runs the
+// restart timers.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "engine/container/config.h"
+#include "engine/fs/changes.h"
+#include "engine/fs/etc_files.h"
+#include "engine/local_daemon.h"
+#include "engine/logs/json_file.h"
+#include "engine/names/names.h"
+#include "engine/shim/proto.h"
+#include "engine/shim/spawn.h"
+#include "engine/specgen/specgen.h"
+#include "engine/state/filters.h"
+#include "engine/state/lifecycle.h"
+#include "engine/store/record.h"
+#include "engine/top/top.h"
+#include "image/archive/export.h"
+#include "image/content/image_config.h"
+#include "image/layers/snapshotter.h"
+#include "runtime/base/file.h"
+#include "runtime/base/scope_exit.h"
+#include "runtime/base/strings.h"
+#include "runtime/spec/signals.h"
+#include "runtime/state/container.h"
+
+namespace mydocker::engine::detail {
+
+using base::ErrorCode;
+using base::make_error;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+inline constexpr const char* kDefaultLogMaxSize =
+    "20m";  // Docker has no default; the local driver's
+inline constexpr int64_t kDefaultLogMaxFiles = 5;
+inline constexpr const char* kInitPath = "/usr/bin/tini-static";
+
+std::string now_rfc3339();
+int64_t now_unix();
+// Status::Running or Status::Paused: a process exists (restarting has none yet).
+bool running_like(Status s);
+// Unmounts everything stacked on `target` (lazily: a process of the container may still hold
+// it for a moment).
+void unmount_all(const std::string& target);
+bool overlay_supported();
+bool cgroup2_unified();
+// Docker's translateContainerdStartErr: which exit code a failed start records, and whether
+// the error is the caller's (a bad command: 400) or the daemon's.
+base::Error start_error(const base::Error& e, int64_t& exit_code);
+
+struct Container {
+  explicit Container(store::Record r) : rec(std::move(r)) {}
+  const std::string& id() const { return rec.info.id; }
+
+  std::mutex mu;               // guards everything below
+  std::condition_variable cv;  // any state change: start, exit, removal
+  store::Record rec;
+  std::optional<shim::Shim> shim;  // while the container runs
+  uint64_t watch_key = 0;          // the monitor's key for shim's pidfd (0: none)
+  uint64_t exits = 0;              // exits seen (next-exit waits)
+  int64_t last_exit = 0;
+  bool removed = false;
+  Clock::time_point run_started{};
+  int64_t backoff_ms = 0;
+  uint64_t restart_gen = 0;  // a scheduled restart runs only while this is unchanged
+};
+
+using ContainerPtr = std::shared_ptr<Container>;
+
+class LocalDaemon final : public Daemon {
+ public:
+  explicit LocalDaemon(DaemonOptions options) : opts_(std::move(options)) {}
+  ~LocalDaemon() override { shutdown(); }
+
+  base::Result<void> open();
+
+  base::Result<CreateResult> create(CreateRequest req) override;
+  base::Result<void> start(std::string_view ref) override;
+  base::Result<void> stop(std::string_view ref, std::optional<int64_t> timeout,
+                          std::optional<std::string> signal) override;
+  base::Result<void> restart(std::string_view ref, std::optional<int64_t> timeout,
+                             std::optional<std::string> signal) override;
+  base::Result<void> kill(std::string_view ref, std::string_view signal) override;
+  base::Result<void> pause(std::string_view ref) override;
+  base::Result<void> unpause(std::string_view ref) override;
+  base::Result<WaitResult> wait(std::string_view ref, WaitCondition condition) override;
+  base::Result<void> remove(std::string_view ref, bool force, bool volumes) override;
+  base::Result<std::vector<ContainerInfo>> list(const ListOptions& options) override;
+  base::Result<ContainerInfo> inspect(std::string_view ref, bool size) override;
+  base::Result<void> logs(std::string_view ref, const LogsOptions& options,
+                          const LogSink& sink) override;
+  base::Result<TopResult> top(std::string_view ref, std::string_view ps_args) override;
+  base::Result<void> rename(std::string_view ref, std::string_view new_name) override;
+  base::Result<std::vector<std::string>> update(std::string_view ref,
+                                                const UpdateRequest& req) override;
+  base::Result<PruneResult> prune(
+      const std::map<std::string, std::vector<std::string>>& filters) override;
+  base::Result<void> export_container(std::string_view ref, const Sink& out) override;
+  base::Result<std::vector<Change>> changes(std::string_view ref) override;
+  image::Images& images() override { return *images_; }
+  SystemInfo info() override;
+  base::Result<DiskUsage> disk_usage() override;
+  void shutdown() override;
+
+ private:
+  // Paths.
+  std::string container_dir(const std::string& id) const { return containers_dir_ + "/" + id; }
+  std::string state_dir(const std::string& id) const { return exec_containers_dir_ + "/" + id; }
+  std::string rootfs_dir(const std::string& id) const { return container_dir(id) + "/rootfs"; }
+
+  base::Result<ContainerPtr> find(std::string_view ref);
+  std::vector<ContainerPtr> snapshot();
+  base::Error unavailable() const {
+    return make_error(ErrorCode::Unavailable, "the daemon is shutting down");
+  }
+
+  void persist(Container& c);
+  base::Result<void> start_locked(Container& c);
+  void finish_run_locked(Container& c, int64_t exit_code, bool oom, const std::string& finished,
+                         const std::string& error);
+  void cleanup_run_locked(Container& c);
+  bool should_restart_locked(const Container& c) const;
+  void schedule_restart_locked(Container& c);
+  base::Result<void> signal_locked(Container& c, int sig);
+  // Waits (releasing lk) until the container is not running; false on timeout (timeout_s < 0:
+  // none) or shutdown.
+  bool wait_stopped(Container& c, std::unique_lock<std::mutex>& lk, int64_t timeout_s);
+  base::Result<void> remove_files_locked(Container& c);
+  void fill_sizes(ContainerInfo& info);
+  void fill_graph_driver(ContainerInfo& info);
+  base::Result<state::FilterContext> filter_context();
+
+  // Monitor.
+  void watch(Container& c);
+  void unwatch(Container& c);
+  void monitor_loop();
+  void on_shim_exit(uint64_t key);
+  void on_restart_due(const std::string& id, uint64_t gen);
+  void wake_monitor();
+  void restore(const std::string& name, std::vector<ContainerPtr>& loaded);
+
+  const DaemonOptions opts_;
+  std::string containers_dir_;
+  std::string exec_containers_dir_;
+  std::string runtime_root_;
+  std::string shim_path_;
+  std::string init_path_;
+  std::string driver_;  // "overlay2" | "vfs"
+  bool cgroup_v2_ = false;
+  std::unique_ptr<image::Images> images_;
+  std::unique_ptr<image::layers::Snapshotter> snap_;
+
+  std::mutex mu_;  // guards index_ and containers_
+  names::Index index_;
+  std::map<std::string, ContainerPtr> containers_;
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> shut_down_{false};
+  base::Fd epoll_;
+  base::Fd wake_;
+  std::thread monitor_;
+  std::mutex monitor_mu_;  // guards watches_, timers_, next_key_
+  std::map<uint64_t, std::string> watches_;
+  std::multimap<Clock::time_point, std::pair<std::string, uint64_t>> timers_;
+  uint64_t next_key_ = 1;
+};
+
+}  // namespace mydocker::engine::detail
