@@ -37,6 +37,14 @@ int64_t unix_seconds(const std::string& rfc3339) {
 
 }  // namespace
 
+std::string dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string dump(const ordered_json& j) {
+  return j.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+}
+
 std::string container_command(const engine::ContainerInfo& c) {
   std::string out = c.path;
   for (const auto& a : c.args) {

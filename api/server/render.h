@@ -13,6 +13,11 @@ namespace mydocker::api::server {
 
 using ordered_json = nlohmann::ordered_json;
 
+// JSON text for a response body. Never throws: invalid UTF-8 (a label or path a client sent,
+// a file name from a layer) is replaced, where nlohmann's plain dump() would throw.
+std::string dump(const nlohmann::json& j);
+std::string dump(const ordered_json& j);
+
 // GET /containers/{id}/json (transcripts 068-071).
 ordered_json container_inspect(const engine::ContainerInfo& c);
 // One item of GET /containers/json (075, 081): `now` gives Status ("Up 5 seconds").

@@ -352,7 +352,14 @@ class HttpServer final : public Server {
     }
 
     Response resp;
-    auto r = route->handler(ctx_, req, resp);
+    base::Result<void> r = base::ok();
+    try {
+      r = route->handler(ctx_, req, resp);
+    } catch (const std::exception& e) {
+      // Libraries the handlers call may throw (nlohmann, std::filesystem without an
+      // error_code): a JSON 500, the daemon unharmed.
+      r = base::make_error(base::ErrorCode::Internal, "{}", e.what());
+    }
     if (req.body_reader && !*consumed) {
       // A stream route that failed before reading its body: drain it, or its bytes would be
       // parsed as the next request on this keep-alive connection.
@@ -376,7 +383,13 @@ class HttpServer final : public Server {
       res.set_chunked_content_provider(resp.content_type,
                                        [fn](size_t /*offset*/, httplib::DataSink& sink) {
                                          SinkWriter w(sink);
-                                         fn(w);
+                                         // httplib writes the body outside its own try: an
+                                         // exception here would end the daemon.
+                                         try {
+                                           fn(w);
+                                         } catch (const std::exception&) {
+                                           return false;  // cut the stream: a visible error
+                                         }
                                          sink.done();
                                          return true;
                                        });

@@ -61,7 +61,7 @@ base::Result<void> post_containers_create(Context& ctx, const Request& req, Resp
   cr.config = std::move(body->config);
   cr.host_config = std::move(body->host_config);
   auto created = MYDOCKER_TRY(ctx.daemon.create(std::move(cr)));
-  resp.json(201, json{{"Id", created.id}, {"Warnings", created.warnings}}.dump());
+  resp.json(201, dump(json{{"Id", created.id}, {"Warnings", created.warnings}}));
   return base::ok();
 }
 
@@ -144,7 +144,7 @@ base::Result<void> post_containers_wait(Context& ctx, const Request& req, Respon
     } else {
       j = {{"Error", {{"Message", r.error().message()}}}, {"StatusCode", -1}};
     }
-    w.write(j.dump() + "\n");
+    w.write(dump(j) + "\n");
   };
   return base::ok();
 }
@@ -173,13 +173,13 @@ base::Result<void> get_containers_json(Context& ctx, const Request& req, Respons
   for (const auto& c : list) {
     out.push_back(container_summary(c, now));
   }
-  resp.json(200, out.dump());
+  resp.json(200, dump(out));
   return base::ok();
 }
 
 base::Result<void> get_container_json(Context& ctx, const Request& req, Response& resp) {
   auto info = MYDOCKER_TRY(ctx.daemon.inspect(req.param("name"), req.query_bool("size")));
-  resp.json(200, container_inspect(info).dump());
+  resp.json(200, dump(container_inspect(info)));
   return base::ok();
 }
 
@@ -248,7 +248,7 @@ base::Result<void> get_container_logs(Context& ctx, const Request& req, Response
 base::Result<void> get_container_top(Context& ctx, const Request& req, Response& resp) {
   auto top =
       MYDOCKER_TRY(ctx.daemon.top(req.param("name"), req.query_value("ps_args").value_or("")));
-  resp.json(200, json{{"Processes", top.processes}, {"Titles", top.titles}}.dump());
+  resp.json(200, dump(json{{"Processes", top.processes}, {"Titles", top.titles}}));
   return base::ok();
 }
 
@@ -291,16 +291,16 @@ base::Result<void> post_containers_update(Context& ctx, const Request& req, Resp
   }
   auto warnings = MYDOCKER_TRY(ctx.daemon.update(req.param("name"), u));
   // update answers null for no warnings, unlike create's [] (061).
-  resp.json(200, json{{"Warnings", warnings.empty() ? json(nullptr) : json(warnings)}}.dump());
+  resp.json(200, dump(json{{"Warnings", warnings.empty() ? json(nullptr) : json(warnings)}}));
   return base::ok();
 }
 
 base::Result<void> post_containers_prune(Context& ctx, const Request& req, Response& resp) {
   auto filters = MYDOCKER_TRY(filters_of(req));
   auto r = MYDOCKER_TRY(ctx.daemon.prune(filters));
-  resp.json(200, json{{"ContainersDeleted", r.deleted.empty() ? json(nullptr) : json(r.deleted)},
-                      {"SpaceReclaimed", r.space_reclaimed}}
-                     .dump());
+  resp.json(200,
+            dump(json{{"ContainersDeleted", r.deleted.empty() ? json(nullptr) : json(r.deleted)},
+                      {"SpaceReclaimed", r.space_reclaimed}}));
   return base::ok();
 }
 
@@ -332,7 +332,7 @@ base::Result<void> get_container_changes(Context& ctx, const Request& req, Respo
   for (const auto& c : changes) {
     out.push_back({{"Path", c.path}, {"Kind", c.kind}});
   }
-  resp.json(200, out.dump());
+  resp.json(200, dump(out));
   return base::ok();
 }
 

@@ -29,7 +29,7 @@ image::store::ImageStore& store(Context& ctx) {
 
 // Progress streams (load, import, pull) end every object with "\r\n" (README 27).
 std::string progress_line(const json& j) {
-  return j.dump() + "\r\n";
+  return dump(j) + "\r\n";
 }
 
 std::string error_line(std::string_view message) {
@@ -51,7 +51,7 @@ base::Result<void> get_images_json(Context& ctx, const Request& req, Response& r
   for (const auto& s : list) {
     out.push_back(image::store::to_json(s));
   }
-  resp.json(200, out.dump());
+  resp.json(200, dump(out));
   return base::ok();
 }
 
@@ -77,13 +77,13 @@ base::Result<void> get_image_json(Context& ctx, const Request& req, Response& re
     }
   }
   j["GraphDriver"] = {{"Data", data}, {"Name", driver}};
-  resp.json(200, j.dump());
+  resp.json(200, dump(j));
   return base::ok();
 }
 
 base::Result<void> get_image_history(Context& ctx, const Request& req, Response& resp) {
   auto h = MYDOCKER_TRY(store(ctx).history(req.param("name")));
-  resp.json(200, h.dump());
+  resp.json(200, dump(h));
   return base::ok();
 }
 
@@ -105,14 +105,14 @@ base::Result<void> post_image_tag(Context& ctx, const Request& req, Response& re
 base::Result<void> delete_image(Context& ctx, const Request& req, Response& resp) {
   auto items = MYDOCKER_TRY(ctx.daemon.images().remove(req.param("name"), req.query_bool("force"),
                                                        !req.query_bool("noprune")));
-  resp.json(200, image::store::to_json(items).dump());
+  resp.json(200, dump(image::store::to_json(items)));
   return base::ok();
 }
 
 base::Result<void> post_images_prune(Context& ctx, const Request& req, Response& resp) {
   auto filters = MYDOCKER_TRY(filters_of(req));
   auto report = MYDOCKER_TRY(ctx.daemon.images().prune(filters));
-  resp.json(200, image::store::to_json(report).dump());
+  resp.json(200, dump(image::store::to_json(report)));
   return base::ok();
 }
 

@@ -128,7 +128,7 @@ base::Result<void> get_version(Context& ctx, const Request&, Response& resp) {
   j["Arch"] = arch;
   j["KernelVersion"] = u.kernel;
   j["BuildTime"] = "";
-  resp.json(200, j.dump());
+  resp.json(200, dump(j));
   return base::ok();
 }
 
@@ -218,7 +218,7 @@ base::Result<void> get_info(Context& ctx, const Request&, Response& resp) {
   }
   j["SecurityOptions"] = sec;
   j["Warnings"] = info.warnings.empty() ? ordered_json(nullptr) : ordered_json(info.warnings);
-  resp.json(200, j.dump());
+  resp.json(200, dump(j));
   return base::ok();
 }
 
@@ -248,7 +248,7 @@ base::Result<void> get_system_df(Context& ctx, const Request&, Response& resp) {
   j["Volumes"] = ordered_json::array();
   j["BuildCache"] = nullptr;
   j["BuilderSize"] = 0;
-  resp.json(200, j.dump());
+  resp.json(200, dump(j));
   return base::ok();
 }
 

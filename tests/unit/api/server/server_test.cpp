@@ -594,6 +594,16 @@ TEST_F(ApiServerTest, WaitSendsHeadFirstThenTheObject) {
   EXPECT_EQ(call("POST", "/v1.41/containers/tx-nosuch/wait").status, 404);
 }
 
+TEST_F(ApiServerTest, InvalidUtf8IsReplacedNotFatal) {
+  daemon_->add("bad\xff", Status::Running);
+  HttpResponse r = call("GET", "/v1.41/containers/json");
+  ASSERT_EQ(r.status, 200);
+  auto j = json::parse(r.body, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j.size(), 2u);
+  EXPECT_EQ(call("GET", "/_ping").status, 200);
+}
+
 TEST_F(ApiServerTest, WaitConditions) {
   struct WaitRow {
     const char* query;
