@@ -60,6 +60,15 @@ bool confirm(const std::string& warning);
 // Prints a prune answer's deleted items under `title` and returns SpaceReclaimed.
 uint64_t print_pruned(const api::client::Json& r, const char* list_key, const char* title);
 
+// Starts container `id` and follows it as a foreground `run` does: waiter registered first,
+// output streamed (raw when `tty`), signals forwarded; removes it afterwards when `remove`.
+// `since` (Unix time, "sec.nsec") skips the log of earlier runs of the container.
+// Returns the container's exit status, or 125/126/127 when the start fails.
+int start_and_follow(const api::client::Client& client, const std::string& id, bool tty,
+                     bool remove, const std::string& since);
+// The current time as "sec.nanosec", the form docker's --since takes.
+std::string unix_now_nanos();
+
 // A repeatable option taking one value per occurrence (`-e A -e B`).
 CLI::Option* add_multi(CLI::App* app, const std::string& names, std::vector<std::string>& out,
                        const std::string& help);

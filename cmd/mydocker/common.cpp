@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -45,6 +46,12 @@ int64_t unix_now() {
   struct timeval tv {};
   gettimeofday(&tv, nullptr);
   return tv.tv_sec;
+}
+
+std::string unix_now_nanos() {
+  struct timespec ts {};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return fmt::format("{}.{:09d}", ts.tv_sec, ts.tv_nsec);
 }
 
 bool is_terminal(int fd) {

@@ -66,13 +66,28 @@ void register_container_verbs(CLI::App& parent, Registry& reg, bool in_group) {
     sub->add_flag("-a,--attach", *attach, "Attach STDOUT/STDERR and forward signals");
     sub->add_flag("-i,--interactive", *interactive, "Attach container's STDIN");
     reg.add(sub, [names, attach, interactive, &g]() -> int {
-      if (*attach || *interactive) {
-        write_err("mydocker: start -a/-i is not supported yet: it needs the attach endpoint\n");
+      if (*interactive) {
+        write_err("mydocker: start -i is not supported yet: it needs the attach endpoint\n");
         return 125;
+      }
+      if (*attach && names->v.size() > 1) {
+        write_err("you cannot start and attach multiple containers at once\n");
+        return 1;
       }
       auto c = make_client(g);
       if (!c) {
         return report(c.error());
+      }
+      if (*attach) {
+        // Output through the log stream until attach exists (as the foreground run).
+        auto info = c->container_inspect(names->v.front());
+        if (!info) {
+          return report(info.error());
+        }
+        bool tty = info->contains("Config") && (*info)["Config"].is_object() &&
+                   (*info)["Config"].value("Tty", false);
+        return start_and_follow(*c, info->value("Id", names->v.front()), tty, false,
+                                unix_now_nanos());
       }
       int status = 0;
       for (const auto& n : names->v) {

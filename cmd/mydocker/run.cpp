@@ -165,6 +165,13 @@ void start_signal_proxy(const Client& client, const std::string& id) {
 }
 
 int run_foreground(const Client& client, const RunOptions& o, const std::string& id) {
+  return start_and_follow(client, id, o.tty, o.rm, "");
+}
+
+}  // namespace
+
+int start_and_follow(const api::client::Client& client, const std::string& id, bool tty,
+                     bool remove, const std::string& since) {
   block_proxied_signals();
   // The waiter: its response head means the daemon registered it; the body carries the
   // status. Started on its own thread so a daemon that holds the head back cannot hang us.
@@ -210,7 +217,7 @@ int run_foreground(const Client& client, const RunOptions& o, const std::string&
       }
     }
     waiter.join();
-    if (o.rm) {
+    if (remove) {
       (void)client.container_remove(id, true, true);
     }
   };
@@ -227,8 +234,9 @@ int run_foreground(const Client& client, const RunOptions& o, const std::string&
   start_signal_proxy(client, id);
   api::client::LogsOptions lo;
   lo.follow = true;
+  lo.since = since;
   auto logs =
-      client.container_logs(id, lo, o.tty, [](api::client::StreamKind kind, std::string_view data) {
+      client.container_logs(id, lo, tty, [](api::client::StreamKind kind, std::string_view data) {
         if (kind == api::client::StreamKind::Stderr || kind == api::client::StreamKind::SystemErr) {
           write_err(data);
         } else {
@@ -255,13 +263,11 @@ int run_foreground(const Client& client, const RunOptions& o, const std::string&
       write_err("mydocker: " + st->result->error().message() + "\n");
     }
   }
-  if (o.rm) {
+  if (remove) {
     (void)client.container_remove(id, true, true);
   }
   return code;
 }
-
-}  // namespace
 
 void register_run(CLI::App& parent, Registry& reg) {
   auto* sub = parent.add_subcommand("run", "Create and run a new container from an image");

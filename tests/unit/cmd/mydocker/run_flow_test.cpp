@@ -136,6 +136,43 @@ TEST_F(RunFlowTest, StartFailureExitCodesFollowDocker) {
   }
 }
 
+TEST_F(RunFlowTest, StartAttachFollowsOnlyTheNewRun) {
+  FakeDaemon d([&](const FakeRequest& req, int fd) {
+    const std::string& t = req.target;
+    if (t == "/v1.41/containers/old/json") {
+      FakeDaemon::send_all(
+          fd, FakeDaemon::response(200, "OK", R"({"Id":"0123abcd","Config":{"Tty":true}})"));
+    } else if (t.find("/wait") != std::string::npos) {
+      FakeDaemon::send_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return started_; });
+      FakeDaemon::send_all(fd, FakeDaemon::chunk(R"({"Error":null,"StatusCode":5})") + "0\r\n\r\n");
+    } else if (t.find("/start") != std::string::npos) {
+      {
+        std::lock_guard lock(mu_);
+        started_ = true;
+      }
+      cv_.notify_all();
+      FakeDaemon::send_all(fd, "HTTP/1.1 204 No Content\r\n\r\n");
+    } else if (t.find("/logs") != std::string::npos) {
+      // A TTY container: raw bytes, no frames.
+      FakeDaemon::send_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                                   FakeDaemon::chunk("run\r\n") + "0\r\n\r\n");
+    } else {
+      FakeDaemon::send_all(fd, FakeDaemon::response(404, "Not Found", R"({"message":"no"})"));
+    }
+  });
+  RunResult r = run_cli("MYDOCKER_HOST=unix://" + d.path(), "start -a old");
+  EXPECT_EQ(r.status, 5) << r.err;
+  EXPECT_EQ(r.out, "run\r\n");
+  auto reqs = d.requests();
+  ASSERT_EQ(reqs.size(), 4u);
+  EXPECT_EQ(reqs[1].target, "/v1.41/containers/0123abcd/wait?condition=next-exit");
+  EXPECT_EQ(reqs[2].target, "/v1.41/containers/0123abcd/start");
+  // Logs of earlier runs are skipped with since=<start time, sec.nsec>.
+  EXPECT_NE(reqs[3].target.find("follow=1&since="), std::string::npos) << reqs[3].target;
+}
+
 TEST(CliHostTest, FlagBeatsEnvironmentAndErrorsAreDockers) {
   FakeDaemon d([](const FakeRequest&, int fd) {
     FakeDaemon::send_all(
