@@ -125,12 +125,12 @@ int run(const cfg::Config& c) {
   if (auto r = base::mkdir_all(c.data_root, 0711); !r) {
     return fail(std::move(r).error().wrap("create data root"));
   }
-  if (auto r = base::mkdir_all(c.exec_root, 0700); !r) {
-    return fail(std::move(r).error().wrap("create exec root"));
-  }
   auto lock = lock_data_root(c.data_root);
   if (!lock) {
     return fail(lock.error());
+  }
+  if (auto r = base::mkdir_all(c.exec_root, 0700); !r) {
+    return fail(std::move(r).error().wrap("create exec root"));
   }
   std::string pidfile = c.pidfile_path();
   if (auto slash = pidfile.rfind('/'); slash != std::string::npos && slash > 0) {
