@@ -96,6 +96,12 @@ base::Result<void> download(
 }
 
 void print_progress(const Json& m) {
+  // docker's jsonmessage drops progress-bar updates when stdout is not a terminal; we never
+  // draw bars, so they are dropped always.
+  if (m.contains("progressDetail") && m["progressDetail"].is_object() &&
+      m["progressDetail"].contains("current")) {
+    return;
+  }
   if (m.contains("stream") && m["stream"].is_string()) {
     write_out(m["stream"].get<std::string>());
   } else if (m.contains("status") && m["status"].is_string()) {
