@@ -384,12 +384,29 @@ base::Result<void> LocalDaemon::export_container(std::string_view ref, const Sin
 base::Result<std::vector<Change>> LocalDaemon::changes(std::string_view ref) {
   auto c = MYDOCKER_TRY(find(ref));
   std::lock_guard lk(c->mu);
-  if (driver_ != "overlay2") {
-    return make_error(ErrorCode::NotImplemented,
-                      "changes are not supported with the vfs storage driver");
-  }
   const std::string& id = c->id();
+  // The runtime creates these mount points in the rootfs; Docker keeps them in its init
+  // layer, so they are not the container's changes.
+  std::set<std::string> ignore = {
+      "/etc/hostname", "/etc/hosts", "/etc/resolv.conf",  "/dev",
+      "/proc",         "/sys",       "/sbin/docker-init", "/.dockerenv"};
+  for (const auto& [path, opts] : c->rec.info.host_config.tmpfs) {
+    ignore.insert(path);
+  }
   std::vector<std::string> lowers;
+  if (driver_ != "overlay2") {
+    // The copy store keeps the image's top chain ID next to the copy (<key>/parent).
+    std::string rw = snap_->rw_path(id);
+    std::string parent = rw.substr(0, rw.rfind('/')) + "/parent";
+    std::string top(base::trim(base::read_file(parent).value_or("")));
+    if (!top.empty()) {
+      auto chain = MYDOCKER_TRY(image::ChainId::parse(top));
+      for (const auto& l : MYDOCKER_TRY(images_->layers().lineage(chain))) {
+        lowers.push_back(images_->layers().diff_path(l.chain_id));
+      }
+    }
+    return fs::tree_changes(rw, lowers, ignore);
+  }
   auto mounts = MYDOCKER_TRY(snap_->mounts(id));
   for (const auto& m : mounts) {
     for (const auto& o : m.options) {
@@ -402,14 +419,6 @@ base::Result<std::vector<Change>> LocalDaemon::changes(std::string_view ref) {
         }
       }
     }
-  }
-  // The runtime creates these mount points in the rootfs; Docker keeps them in its init
-  // layer, so they are not the container's changes.
-  std::set<std::string> ignore = {
-      "/etc/hostname", "/etc/hosts", "/etc/resolv.conf",  "/dev",
-      "/proc",         "/sys",       "/sbin/docker-init", "/.dockerenv"};
-  for (const auto& [path, opts] : c->rec.info.host_config.tmpfs) {
-    ignore.insert(path);
   }
   return fs::overlay_changes(snap_->rw_path(id), lowers, ignore);
 }

@@ -28,6 +28,15 @@ base::Result<std::vector<Change>> overlay_changes(const std::string& upper,
                                                   const std::vector<std::string>& lowers,
                                                   const std::set<std::string>& ignore);
 
+// The same for a full copy of the rootfs (the vfs driver): `rootfs` against the image layers
+// `lowers` (top first; whiteouts as 0/0 devices or `.wh.` files). A path only in the copy is
+// added, one the image shows but the copy lacks is deleted (only the topmost such path, as
+// Docker), a non-directory whose type, mode, owner, size or mtime differ is modified; parents
+// of changes are modified.
+base::Result<std::vector<Change>> tree_changes(const std::string& rootfs,
+                                               const std::vector<std::string>& lowers,
+                                               const std::set<std::string>& ignore);
+
 // Bytes of regular files under `path` (hard links counted once; symlinks not followed).
 // A missing path is 0.
 int64_t dir_size(const std::string& path);

@@ -496,7 +496,7 @@ TEST_F(RootEngineTest, VfsDriver) {
   opts_.storage_driver = "vfs";
   open_daemon();
   EXPECT_EQ(d_->info().driver, "vfs");
-  std::string id = run({"sh", "-c", "echo hi > /tmp/f; exit 6"});
+  std::string id = run({"sh", "-c", "echo hi > /tmp/f; rm /etc/passwd; mkdir /newdir; exit 6"});
   EXPECT_EQ(d_->wait(id, WaitCondition::NotRunning)->status_code, 6);
   EXPECT_EQ(inspect(id).driver, "vfs");
   std::string tar;
@@ -505,7 +505,15 @@ TEST_F(RootEngineTest, VfsDriver) {
                   return base::ok();
                 }).has_value());
   EXPECT_NE(tar.find("tmp/f"), std::string::npos);
-  EXPECT_EQ(d_->changes(id).error().code(), base::ErrorCode::NotImplemented);
+  auto ch = d_->changes(id);
+  ASSERT_TRUE(ch.has_value()) << ch.error().to_string();
+  std::vector<std::pair<std::string, int>> kinds;
+  for (const auto& c : *ch) {
+    kinds.emplace_back(c.path, c.kind);
+  }
+  std::vector<std::pair<std::string, int>> want = {
+      {"/etc", 0}, {"/etc/passwd", 2}, {"/newdir", 1}, {"/tmp", 0}, {"/tmp/f", 1}};
+  EXPECT_EQ(kinds, want);
   ASSERT_TRUE(d_->remove(id, false, false).has_value());
   EXPECT_FALSE(base::path_exists(opts_.data_root + "/rw/copy/" + id));
   EXPECT_TRUE(mounts_under(tmp_->path()).empty());

@@ -79,6 +79,37 @@ TEST(ChangesTest, OverlayUpperAgainstLowers) {
   EXPECT_TRUE(overlay_changes(empty.path(), {lower}, {})->empty());
 }
 
+TEST(ChangesTest, FullCopyAgainstLayers) {
+  testing::TempDir tmp;
+  std::string base = tmp.path() + "/base";
+  std::string top = tmp.path() + "/top";
+  std::string copy = tmp.path() + "/copy";
+  for (const auto& d : {base + "/etc", base + "/old/deep", top + "/etc", copy + "/etc",
+                        copy + "/added/sub", copy + "/proc"}) {
+    ASSERT_TRUE(base::mkdir_all(d).has_value());
+  }
+  put(base + "/etc/passwd");
+  put(base + "/etc/shadow");
+  put(base + "/old/deep/f");
+  put(base + "/gone");
+  put(top + "/etc/.wh.shadow");  // the top layer deleted it (Keep-format whiteout)
+  put(top + "/etc/group");
+  // The copy: passwd kept (same bytes and times), group modified, gone and old deleted.
+  ASSERT_EQ(::system(("cp -a " + base + "/etc/passwd " + copy + "/etc/passwd").c_str()), 0);
+  put(copy + "/etc/group", "changed");
+  put(copy + "/added/sub/f");
+  auto ch = tree_changes(copy, {top, base}, {"/proc"});
+  ASSERT_TRUE(ch.has_value()) << ch.error().to_string();
+  std::vector<std::pair<std::string, int>> got;
+  for (const auto& c : *ch) {
+    got.emplace_back(c.path, c.kind);
+  }
+  std::vector<std::pair<std::string, int>> want = {
+      {"/added", 1},     {"/added/sub", 1}, {"/added/sub/f", 1}, {"/etc", 0},
+      {"/etc/group", 0}, {"/gone", 2},      {"/old", 2}};
+  EXPECT_EQ(got, want);
+}
+
 TEST(ChangesTest, DirSizeCountsRegularFilesOnce) {
   testing::TempDir tmp;
   ASSERT_TRUE(base::mkdir_all(tmp.path() + "/a").has_value());
