@@ -609,6 +609,20 @@ base::Result<nlohmann::json> generate(const Input& in) {
       user.home = r->home;
     }
   }
+  // HostConfig.GroupAdd (--group-add): names from the container's /etc/group, or numbers.
+  if (auto it = hc.extra.find("GroupAdd"); it != hc.extra.end() && it->is_array()) {
+    std::string group = read_or_empty(in.rootfs + "/etc/group");
+    for (const auto& g : *it) {
+      if (!g.is_string()) {
+        continue;
+      }
+      auto r = MYDOCKER_TRY(resolve_user("0:" + g.get<std::string>(), "", group));
+      if (std::find(user.additional_gids.begin(), user.additional_gids.end(), r.gid) ==
+          user.additional_gids.end()) {
+        user.additional_gids.push_back(r.gid);
+      }
+    }
+  }
   std::vector<std::string> defaults = {"PATH=" + std::string(kDefaultPath),
                                        "HOSTNAME=" + in.hostname};
   if (cfg.tty) {

@@ -8,11 +8,11 @@
 // What it produces, as dockerd + runc do:
 //   process: args = Entrypoint + Cmd (the container's, else the image's; a client Entrypoint
 //     resets the image's Cmd), env = image env overridden by the client's + PATH default +
-//     HOSTNAME (+ TERM=xterm with a tty), cwd = WorkingDir or image's or "/", user, rlimits
-//     (daemon default-ulimits then the container's), capabilities (Docker's default 14, or
-//     all with Privileged, then CapAdd/CapDrop, "ALL" allowed), noNewPrivileges, seccomp
-//     (default profile filtered by the capabilities, unconfined, or a JSON profile given
-//     inline), oomScoreAdj.
+//     HOSTNAME (+ TERM=xterm with a tty), cwd = WorkingDir or image's or "/", user (resolve_user,
+//     plus HostConfig.GroupAdd), HOME, rlimits (daemon default-ulimits then the container's),
+//     capabilities (Docker's default 14, or all with Privileged, then CapAdd/CapDrop, "ALL"
+//     allowed), noNewPrivileges, seccomp (default profile filtered by the capabilities, unconfined,
+//     or a JSON profile given inline), oomScoreAdj.
 //   root: the rootfs path, readonly = ReadonlyRootfs.
 //   mounts: /proc, /dev (tmpfs), /dev/pts, /dev/shm (ShmSize), /dev/mqueue, /sys (ro unless
 //     privileged), /sys/fs/cgroup (ro), the container's hostname/hosts/resolv.conf binds,

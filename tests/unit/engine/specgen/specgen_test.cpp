@@ -602,6 +602,14 @@ TEST(Generate, UserFromRootfsPasswd) {
   EXPECT_EQ(s["process"]["user"], json::parse(R"({"uid":1000,"gid":1001,"additionalGids":[10]})"));
   EXPECT_TRUE(has(s["process"]["env"], "HOME=/home/app"));
 
+  Gen groups(
+      R"({"Image":"busybox","Cmd":["id"],"User":"app","HostConfig":{"GroupAdd":["wheel","app","42"]}})");
+  groups.input.rootfs = dir.path();
+  EXPECT_EQ(groups.ok()["process"]["user"]["additionalGids"], json::parse("[10,1001,42]"));
+  Gen bad_group(R"({"Image":"busybox","Cmd":["id"],"HostConfig":{"GroupAdd":["nosuch"]}})");
+  bad_group.input.rootfs = dir.path();
+  EXPECT_EQ(bad_group.error(), "unable to find group nosuch: no matching entries in group file");
+
   Gen root(R"({"Image":"busybox","Cmd":["id"]})");
   root.input.rootfs = dir.path();
   EXPECT_TRUE(has(root.ok()["process"]["env"], "HOME=/root"));
