@@ -3,6 +3,7 @@
 
 #include <cctype>
 
+#include "api/wire/errors.h"
 #include "runtime/base/strings.h"
 
 namespace mydocker::api::client {
@@ -123,9 +124,8 @@ base::ErrorCode code_from_status(int status) {
 
 base::Error daemon_error(int status, std::string_view body) {
   std::string message;
-  Json j = Json::parse(body, nullptr, false);
-  if (!j.is_discarded() && j.is_object() && j.contains("message") && j["message"].is_string()) {
-    message = j["message"].get<std::string>();
+  if (auto m = wire::parse_error_body(body)) {
+    message = std::move(*m);
   } else {
     message = std::string(base::trim(body));
     if (message.empty()) {

@@ -10,20 +10,21 @@ base::Result<void> StreamDemuxer::feed(std::string_view data) {
     if (left_ == 0) {
       size_t take = std::min(data.size(), header_.size() - header_len_);
       for (size_t i = 0; i < take; ++i) {
-        header_[header_len_ + i] = static_cast<uint8_t>(data[i]);
+        header_[header_len_ + i] = data[i];
       }
       header_len_ += take;
       data.remove_prefix(take);
       if (header_len_ < header_.size()) {
         return base::ok();
       }
-      if (header_[0] > 3 || header_[1] != 0 || header_[2] != 0 || header_[3] != 0) {
+      wire::FrameHeader h{};
+      if (!wire::parse_frame_header(std::string_view(header_.data(), header_.size()), h)) {
         return base::make_error(base::ErrorCode::InvalidArgument,
-                                "unexpected stream frame header byte {:#04x}", header_[0]);
+                                "unexpected stream frame header byte {:#04x}",
+                                static_cast<uint8_t>(header_[0]));
       }
-      kind_ = static_cast<StreamKind>(header_[0]);
-      left_ = (uint32_t{header_[4]} << 24) | (uint32_t{header_[5]} << 16) |
-              (uint32_t{header_[6]} << 8) | uint32_t{header_[7]};
+      kind_ = h.stream;
+      left_ = h.length;
       header_len_ = 0;
       continue;
     }

@@ -1,13 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Docker's multiplexed stream (logs and attach of a container without a TTY):
-//
-//   +--------+--------+--------+--------+--------+--------+--------+--------+---------...
-//   | stream |   0    |   0    |   0    |   payload length, uint32 big-endian   | payload
-//   +--------+--------+--------+--------+--------+--------+--------+--------+---------...
-//   stream: 0 stdin, 1 stdout, 2 stderr (3: systemerr, an error text from the daemon)
-//
-// Frames may be split anywhere by the transport; the demuxer buffers partial headers and
-// hands payload bytes out as they arrive.
+// Demultiplexing of Docker's multiplexed stream (logs and attach without a TTY; the framing
+// is api/wire/stream.h). Frames may be split anywhere by the transport: the demuxer buffers
+// partial headers and hands payload bytes out as they arrive.
 #pragma once
 
 #include <array>
@@ -15,11 +9,12 @@
 #include <functional>
 #include <string_view>
 
+#include "api/wire/stream.h"
 #include "runtime/base/error.h"
 
 namespace mydocker::api::client {
 
-enum class StreamKind : uint8_t { Stdin = 0, Stdout = 1, Stderr = 2, SystemErr = 3 };
+using StreamKind = wire::StdStream;
 
 class StreamDemuxer {
  public:
@@ -34,7 +29,7 @@ class StreamDemuxer {
 
  private:
   Sink sink_;
-  std::array<uint8_t, 8> header_{};
+  std::array<char, wire::kFrameHeaderSize> header_{};
   size_t header_len_ = 0;
   uint32_t left_ = 0;  // payload bytes still to come in the current frame
   StreamKind kind_ = StreamKind::Stdout;
