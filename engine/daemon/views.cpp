@@ -79,11 +79,22 @@ base::Result<std::vector<ContainerInfo>> LocalDaemon::list(const ListOptions& op
       out.push_back(info);
     }
   }
-  std::sort(out.begin(), out.end(), [](const ContainerInfo& a, const ContainerInfo& b) {
-    auto ta = image::content::parse_rfc3339_ns(a.created).value_or(std::pair<int64_t, int32_t>{});
-    auto tb = image::content::parse_rfc3339_ns(b.created).value_or(std::pair<int64_t, int32_t>{});
-    return ta != tb ? ta > tb : a.id < b.id;
+  // Newest first (Docker's order); creation times parsed once, not per comparison.
+  std::vector<std::pair<state::Instant, size_t>> order;
+  order.reserve(out.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    order.emplace_back(image::content::parse_rfc3339_ns(out[i].created).value_or(state::Instant{}),
+                       i);
+  }
+  std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : out[a.second].id < out[b.second].id;
   });
+  std::vector<ContainerInfo> sorted;
+  sorted.reserve(out.size());
+  for (const auto& [t, i] : order) {
+    sorted.push_back(std::move(out[i]));
+  }
+  out = std::move(sorted);
   if (options.limit > 0 && out.size() > static_cast<size_t>(options.limit)) {
     out.resize(static_cast<size_t>(options.limit));
   }

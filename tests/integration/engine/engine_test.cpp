@@ -212,6 +212,16 @@ TEST_F(RootEngineTest, NamesAndErrorsInDockerWords) {
   // A random name when none is given.
   std::string anon = create({"true"});
   EXPECT_NE(inspect(anon).name.find('_'), std::string::npos);
+  // Newest first; limit keeps the newest.
+  auto all = d_->list(all_opts());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, anon);
+  EXPECT_EQ((*all)[1].id, id);
+  ListOptions newest;
+  newest.limit = 1;
+  auto one = d_->list(newest);
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ(one->front().id, anon);
   // Rename.
   ASSERT_TRUE(d_->rename("web", "web2").has_value());
   EXPECT_EQ(inspect("web2").id, id);
