@@ -157,25 +157,36 @@ base::Result<void> LocalDaemon::start(std::string_view ref) {
     return unavailable();
   }
   auto c = MYDOCKER_TRY(find(ref));
-  std::lock_guard lk(c->mu);
-  Status s = c->rec.info.state.status;
-  if (s == Status::Paused) {
-    return make_error(ErrorCode::Conflict, "cannot start a paused container, try unpause instead");
+  base::Result<void> r;
+  {
+    std::lock_guard lk(c->mu);
+    Status s = c->rec.info.state.status;
+    if (s == Status::Paused) {
+      return make_error(ErrorCode::Conflict,
+                        "cannot start a paused container, try unpause instead");
+    }
+    if (s == Status::Running || s == Status::Restarting) {
+      return make_error(ErrorCode::NotModified, "container {} is already running", c->id());
+    }
+    if (s == Status::Removing || s == Status::Dead) {
+      return make_error(ErrorCode::Conflict,
+                        "container is marked for removal and cannot be started");
+    }
+    // A manual start resets what the restart manager counted (Docker's ResetRestartManager).
+    c->rec.has_been_manually_stopped = false;
+    c->rec.info.restart_count = 0;
+    c->backoff_ms = 0;
+    r = start_locked(*c);
+    if (r || !c->rec.info.host_config.auto_remove) {
+      return r;
+    }
   }
-  if (s == Status::Running || s == Status::Restarting) {
-    return make_error(ErrorCode::NotModified, "container {} is already running", c->id());
+  // Docker removes an AutoRemove container whose start failed (`run --rm` leaves nothing).
+  if (auto rm = remove(c->id(), true, false); !rm) {
+    spdlog::warn("container {}: auto-remove after a failed start: {}", c->id(),
+                 rm.error().to_string());
   }
-  if (s == Status::Removing) {
-    return make_error(ErrorCode::Conflict, "container is marked for removal and cannot be started");
-  }
-  if (s == Status::Dead) {
-    return make_error(ErrorCode::Conflict, "container is marked for removal and cannot be started");
-  }
-  // A manual start resets what the restart manager counted (Docker's ResetRestartManager).
-  c->rec.has_been_manually_stopped = false;
-  c->rec.info.restart_count = 0;
-  c->backoff_ms = 0;
-  return start_locked(*c);
+  return r;
 }
 
 }  // namespace mydocker::engine::detail

@@ -281,6 +281,10 @@ TEST_F(RootEngineTest, StartFailureLeavesCreatedWithError) {
   EXPECT_EQ(c.state.exit_code, 127);
   EXPECT_EQ(c.state.error, r.error().message());
   EXPECT_TRUE(mounts_under(tmp_->path()).empty());
+  // With AutoRemove the failed container is gone (run --rm leaves nothing).
+  std::string rm = create({"/nosuch-binary"}, "", [](HostConfig& hc) { hc.auto_remove = true; });
+  EXPECT_EQ(d_->start(rm).error().code(), base::ErrorCode::InvalidArgument);
+  EXPECT_EQ(d_->inspect(rm, false).error().code(), base::ErrorCode::NotFound);
 }
 
 TEST_F(RootEngineTest, RestartPolicies) {
