@@ -67,6 +67,11 @@ base::Result<void> LocalDaemon::start_locked(Container& c) {
     sc.log_max_files = 1;
   }
 
+  if (::access(shim_path_.c_str(), X_OK) != 0) {
+    // Not the container's fault: no 127/126 and no "OCI runtime" wording.
+    return base::Error(ErrorCode::Internal, fmt::format("cannot run the shim `{}`: {}", shim_path_,
+                                                        std::strerror(errno)));
+  }
   auto sh = shim::spawn(shim_path_, sc);
   if (!sh) {
     int64_t code = 128;

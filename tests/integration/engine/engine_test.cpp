@@ -580,5 +580,19 @@ TEST_F(RootEngineTest, ParallelLifecycles) {
   EXPECT_TRUE(mounts_under(tmp_->path()).empty());
 }
 
+TEST_F(RootEngineTest, MissingShimIsTheDaemonsError) {
+  d_->shutdown();
+  d_.reset();
+  opts_.shim_path = tmp_->path() + "/no-such-shim";
+  open_daemon();
+  std::string id = create({"true"});
+  auto r = d_->start(id);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), base::ErrorCode::Internal);
+  EXPECT_NE(r.error().message().find("no-such-shim"), std::string::npos);
+  EXPECT_EQ(inspect(id).state.status, Status::Created);
+  EXPECT_TRUE(mounts_under(tmp_->path()).empty());
+}
+
 }  // namespace
 }  // namespace mydocker::engine
