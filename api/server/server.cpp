@@ -243,7 +243,7 @@ class HttpServer final : public Server {
     }
 
     Request req;
-    req.method = hreq.method == "HEAD" ? "HEAD" : hreq.method;
+    req.method = hreq.method;
     std::string_view route_path = *path;
     std::optional<wire::ApiVersion> version;
     std::string version_text;
