@@ -6,11 +6,12 @@
 // Containers are named by a "ref": a name (with or without the leading "/"), a full ID, or a
 // unique ID prefix. Errors carry Docker's wording and an ErrorCode the API maps to HTTP:
 //   NotFound       "No such container: <ref>"                                        404
-//   InvalidArgument bad values, "Multiple IDs found with provided prefix: <ref>"     400
+//   InvalidArgument bad values                                                         400
 //   Conflict       name in use, "Container <id> is not running", remove while running 409
 //   NotModified    start of a running container, stop of a stopped one            304
 //   Unavailable    the daemon is shutting down                                        503
-//   Internal       everything else                                                    500
+//   Internal       "Multiple IDs found with provided prefix: <ref>" (as dockerd,
+//                  transcript 144), everything else                                   500
 //
 // Thread-safety: every method may be called from many threads at once. Blocking calls
 // (wait, logs with follow, stop) hold no lock while they block.
@@ -110,6 +111,11 @@ struct LogsOptions {
   bool timestamps = false;
   int64_t since = 0;  // Unix seconds (0: from the start)
   int64_t until = 0;  // Unix seconds (0: no end)
+  // When non-zero these replace since/until: Unix nanoseconds, for the API's fractional
+  // seconds ("1700000000.123456789"). Entries at or after since, at or before until (Docker's
+  // bounds).
+  int64_t since_nano = 0;
+  int64_t until_nano = 0;
   int64_t tail = -1;  // -1: all
 };
 

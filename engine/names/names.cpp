@@ -152,7 +152,8 @@ base::Result<std::string> resolve(const Index& index, std::string_view ref) {
   }
   auto next = std::next(it);
   if (next != index.ids.end() && next->starts_with(ref)) {
-    return base::make_error(base::ErrorCode::InvalidArgument,
+    // dockerd answers 500 here (transcript 144): the error is not one of its typed ones.
+    return base::make_error(base::ErrorCode::Internal,
                             "Multiple IDs found with provided prefix: {}", ref);
   }
   return *it;

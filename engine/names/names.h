@@ -35,8 +35,8 @@ struct Index {
 };
 
 // Docker's GetContainer order: full ID, then name, then unique ID prefix.
-// NotFound "No such container: <ref>"; InvalidArgument "Multiple IDs found with provided
-// prefix: <ref>".
+// NotFound "No such container: <ref>"; Internal (dockerd's 500, transcript 144) "Multiple IDs
+// found with provided prefix: <ref>".
 base::Result<std::string> resolve(const Index& index, std::string_view ref);
 
 }  // namespace mydocker::engine::names

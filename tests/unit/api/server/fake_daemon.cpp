@@ -69,8 +69,8 @@ base::Result<engine::ContainerInfo*> FakeDaemon::find_locked(std::string_view re
     return prefix[0];
   }
   if (prefix.size() > 1) {
-    return base::make_error(ErrorCode::InvalidArgument,
-                            "Multiple IDs found with provided prefix: {}", ref);
+    return base::make_error(ErrorCode::Internal, "Multiple IDs found with provided prefix: {}",
+                            ref);
   }
   return base::make_error(ErrorCode::NotFound, "No such container: {}", ref);
 }

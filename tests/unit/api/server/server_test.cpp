@@ -675,7 +675,7 @@ TEST_F(ApiServerTest, InspectShape) {
   // 144: ambiguous prefix.
   daemon_->add("tx-amb1", Status::Created);
   HttpResponse amb = call("GET", "/v1.41/containers/000/json");
-  EXPECT_EQ(amb.status, 400);
+  EXPECT_EQ(amb.status, 500);
   EXPECT_EQ(message(amb), "Multiple IDs found with provided prefix: 000");
 }
 

@@ -69,7 +69,7 @@ TEST(NamesTest, ResolveByIdNameAndPrefix) {
   EXPECT_EQ(*resolve(idx, std::string(64, 'b')), c);
   auto amb = resolve(idx, "1");
   ASSERT_FALSE(amb.has_value());
-  EXPECT_EQ(amb.error().code(), base::ErrorCode::InvalidArgument);
+  EXPECT_EQ(amb.error().code(), base::ErrorCode::Internal);
   EXPECT_EQ(amb.error().message(), "Multiple IDs found with provided prefix: 1");
   auto amb2 = resolve(idx, "a");
   ASSERT_FALSE(amb2.has_value());
