@@ -139,6 +139,10 @@ base::Result<void> LocalDaemon::open() {
       }
     } else if (restart) {
       std::lock_guard lk(c->mu);
+      // A start by the daemon is a fresh restart manager (moby's resetRestartManager): a
+      // user's earlier stop no longer keeps `always` from restarting the next exit.
+      c->rec.has_been_manually_stopped = false;
+      c->backoff_ms = 0;
       if (auto r = start_locked(*c); !r) {
         spdlog::warn("container {}: restart at start-up: {}", id, r.error().to_string());
       }

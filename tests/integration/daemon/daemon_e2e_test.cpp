@@ -62,7 +62,7 @@ TEST_F(RootDaemonE2e, RestartPolicies) {
 // restarting it; unless-stopped stopped by the user stays down.
 // DISABLED: engine: the container `always` restarts once at start-up, then its next exit is
 // not restarted (stays exited).
-TEST_F(RootDaemonE2e, DISABLED_RestartPoliciesAtDaemonStart) {
+TEST_F(RootDaemonE2e, RestartPoliciesAtDaemonStart) {
   std::string always = run_detached({"--restart", "always", "busybox", "sh", "-c", "exit 0"});
   std::string unless =
       run_detached({"--restart", "unless-stopped", "busybox", "sh", "-c", "sleep 0.1; exit 2"});
