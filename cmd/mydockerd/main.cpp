@@ -201,6 +201,9 @@ int run(const cfg::Config& c) {
         for (auto& srv : servers) {
           srv->stop();
         }
+        // serve() waits for in-flight requests: wake the blocked ones (wait, logs -f) now,
+        // or a client's pending `docker wait` would hold the shutdown.
+        (*daemon)->shutdown();
         return;
       }
     }
