@@ -256,6 +256,12 @@ void LocalDaemon::persist(Container& c) {
   }
 }
 
+void LocalDaemon::persist_state(Container& c, bool sync_dir) {
+  if (auto r = store::save_state(container_dir(c.id()), c.rec, sync_dir); !r) {
+    spdlog::error("container {}: write its record: {}", c.id(), r.error().to_string());
+  }
+}
+
 base::Result<void> LocalDaemon::signal_locked(Container& c, int sig) {
   auto rc = runtime::Container::load(runtime_root_, c.id());
   if (!rc) {

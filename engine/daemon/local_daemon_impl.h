@@ -149,7 +149,9 @@ class LocalDaemon final : public Daemon {
     return make_error(ErrorCode::Unavailable, "the daemon is shutting down");
   }
 
-  void persist(Container& c);
+  void persist(Container& c);  // the whole record (both files), durably
+  // config.v2.json only (the host config unchanged); sync_dir as store::save_state.
+  void persist_state(Container& c, bool sync_dir);
   base::Result<void> start_locked(Container& c);
   void finish_run_locked(Container& c, int64_t exit_code, bool oom, const std::string& finished,
                          const std::string& error);

@@ -75,7 +75,7 @@ void LocalDaemon::on_shim_exit(uint64_t key) {
     } else {
       autoremove = c->rec.info.host_config.auto_remove;
     }
-    persist(*c);
+    persist_state(*c, true);  // how the run ended: durable
     c->cv.notify_all();
   }
   if (autoremove) {

@@ -95,7 +95,15 @@ base::Result<void> LocalDaemon::start_locked(Container& c) {
   info.state.oom_killed = false;
   c.rec.has_been_started_before = true;
   c.run_started = Clock::now();
-  persist(c);
+  // "running" is an intermediate state: the exit overwrites it durably. Without a restart
+  // policy or AutoRemove the directory fsync is skipped (half the cost of a start's record):
+  // a host crash may then bring back the previous record (created or exited), which is what
+  // the container is after a reboot anyway (no process survives one). With either, the
+  // record must say running durably, or the start-up pass (local_daemon.h) would neither
+  // restart nor auto-remove it after the crash. The file itself is always fsynced before its
+  // rename, so it is never torn. (dockerd syncs the file but not the directory at all.)
+  const std::string& policy = info.host_config.restart_policy.name;
+  persist_state(c, (!policy.empty() && policy != "no") || info.host_config.auto_remove);
   c.cv.notify_all();
   return base::ok();
 }

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <poll.h>
+#include <sys/inotify.h>
+
 #include "engine/daemon/local_daemon_impl.h"
 
 namespace mydocker::engine::detail {
@@ -132,13 +135,15 @@ base::Result<void> LocalDaemon::logs(std::string_view ref, const LogsOptions& op
     }
     path = c->rec.info.log_path;
   }
+  constexpr int64_t kNanos = 1'000'000'000;
+  const int64_t until_ns = options.until_nano != 0 ? options.until_nano : options.until * kNanos;
   bool stopped_by_sink = false;
   auto forward = [&](const logs::Entry& e) {
     int stream = e.stream == "stderr" ? 2 : 1;
     if ((stream == 1 && !options.stdout_stream) || (stream == 2 && !options.stderr_stream)) {
       return true;
     }
-    if (options.until > 0 && e.time_unix >= options.until) {
+    if (until_ns > 0 && e.time_unix_nano > until_ns) {
       return true;
     }
     if (!sink(LogEntry{stream, e.log, e.time})) {
@@ -150,7 +155,25 @@ base::Result<void> LocalDaemon::logs(std::string_view ref, const LogsOptions& op
   logs::ReadOptions ro;
   ro.since = options.since;
   ro.until = options.until;
+  ro.since_nano = options.since_nano;
+  ro.until_nano = options.until_nano;
   ro.tail = options.tail;
+  // Follow watches before the first read so no write between the two goes unnoticed: inotify
+  // on the log's directory (writes, and the new live file of a rotation) wakes it for new
+  // data; the shim's pidfd for the end of the run, after which it waits for the monitor to
+  // record the exit. The timeout only bounds how late a daemon shutdown or `until` is seen.
+  base::Fd inotify;
+  if (options.follow) {
+    int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd >= 0) {
+      inotify = base::Fd::adopt(fd);
+      std::string dir = std::filesystem::path(path).parent_path().string();
+      if (::inotify_add_watch(inotify.get(), dir.c_str(),
+                              IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+        inotify.reset();
+      }
+    }
+  }
   int64_t offset = 0;
   if (base::path_exists(path)) {
     offset = MYDOCKER_TRY(logs::read_all(path, ro, forward));
@@ -160,15 +183,50 @@ base::Result<void> LocalDaemon::logs(std::string_view ref, const LogsOptions& op
   }
   for (;;) {
     bool running = false;
+    base::Fd shim_fd;
+    uint64_t exits = 0;
     {
-      std::unique_lock lk(c->mu);
+      std::lock_guard lk(c->mu);
       running = state::is_running(c->rec.info.state.status) && !c->removed;
-      if (running && !stopping_) {
-        c->cv.wait_for(lk, std::chrono::milliseconds(100));
+      exits = c->exits;
+      if (running && c->shim) {
+        int fd = ::fcntl(c->shim->pidfd().get(), F_DUPFD_CLOEXEC, 0);
+        if (fd >= 0) {
+          shim_fd = base::Fd::adopt(fd);
+        }
       }
+    }
+    if (running && !stopping_) {
+      struct pollfd fds[2];
+      nfds_t n = 0;
+      if (inotify) {
+        fds[n++] = pollfd{inotify.get(), POLLIN, 0};
+      }
+      if (shim_fd) {
+        fds[n++] = pollfd{shim_fd.get(), POLLIN, 0};
+      }
+      int timeout_ms = inotify && shim_fd ? 1000 : 100;
+      ::poll(fds, n, timeout_ms);
+      if (inotify) {
+        char buf[4096];
+        while (::read(inotify.get(), buf, sizeof buf) > 0) {
+        }
+      }
+      if (shim_fd && (fds[n - 1].revents & POLLIN) != 0) {
+        // The shim is gone: wait for the monitor to record the exit (and the shim's last log
+        // lines with it), rather than spinning on a readable pidfd.
+        std::unique_lock lk(c->mu);
+        c->cv.wait_for(lk, std::chrono::seconds(1), [&] {
+          return c->exits != exits || !state::is_running(c->rec.info.state.status) || c->removed ||
+                 stopping_;
+        });
+      }
+    }
+    {
+      std::lock_guard lk(c->mu);
       running = state::is_running(c->rec.info.state.status) && !c->removed;
     }
-    if (options.until > 0 && now_unix() >= options.until) {
+    if (until_ns > 0 && logs::now_nanos() > until_ns) {
       return base::ok();
     }
     struct stat st {};

@@ -1,15 +1,59 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/store/record.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdio>
 
 #include "engine/state/lifecycle.h"
+#include "runtime/base/fd.h"
 #include "runtime/base/file.h"
 
 namespace mydocker::engine::store {
 namespace {
 
 using nlohmann::json;
+
+// temp + fsync + rename (+ fsync of `dir`): after a host crash the file is the old one or the
+// new one, never torn or empty; without the directory fsync it may be the old one.
+base::Result<void> replace_file(const std::string& dir, const char* name, std::string_view data,
+                                bool sync_dir) {
+  static std::atomic<uint64_t> seq{0};
+  std::string path = dir + "/" + name;
+  std::string tmp = fmt::format("{}/.{}.tmp-{}-{}", dir, name, ::getpid(), seq++);
+  {
+    auto fd = base::Fd::open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (!fd) {
+      return std::move(fd).error();
+    }
+    if (auto w = base::write_all(fd->get(), data); !w) {
+      ::unlink(tmp.c_str());
+      return std::move(w).error().wrap(fmt::format("write `{}`", tmp));
+    }
+    if (::fsync(fd->get()) < 0) {
+      base::Error e = base::sys_error("fsync `{}`", tmp);
+      ::unlink(tmp.c_str());
+      return e;
+    }
+  }
+  if (::rename(tmp.c_str(), path.c_str()) < 0) {
+    base::Error e = base::sys_error("rename `{}` to `{}`", tmp, path);
+    ::unlink(tmp.c_str());
+    return e;
+  }
+  if (sync_dir) {
+    auto dfd = base::Fd::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (!dfd) {
+      return std::move(dfd).error();
+    }
+    if (::fsync(dfd->get()) < 0) {
+      return base::sys_error("fsync `{}`", dir);
+    }
+  }
+  return base::ok();
+}
 
 base::Error bad(std::string_view field, std::string_view want) {
   return base::make_error(base::ErrorCode::InvalidArgument,
@@ -146,9 +190,16 @@ base::Result<Record> from_json(const json& j, const json& hc) {
 }
 
 base::Result<void> save(const std::string& dir, const Record& r) {
-  MYDOCKER_TRY(base::write_file_atomic(dir + "/" + kHostConfigFile,
-                                       r.info.host_config.to_json().dump(), 0600));
-  return base::write_file_atomic(dir + "/" + kConfigFile, config_v2_json(r).dump(), 0600);
+  // hostconfig.json's rename is made durable by the fsync of the directory after
+  // config.v2.json's (one directory, one journal: ext4 commits the two renames in order). A
+  // host crash before that fsync loses or damages only a record whose create or update had
+  // not been answered yet.
+  MYDOCKER_TRY(replace_file(dir, kHostConfigFile, r.info.host_config.to_json().dump(), false));
+  return replace_file(dir, kConfigFile, config_v2_json(r).dump(), true);
+}
+
+base::Result<void> save_state(const std::string& dir, const Record& r, bool sync_dir) {
+  return replace_file(dir, kConfigFile, config_v2_json(r).dump(), sync_dir);
 }
 
 base::Result<Record> load(const std::string& dir) {

@@ -9,8 +9,9 @@
 //                                                 "HasBeenManuallyStopped", ...}
 //   <data-root>/containers/<id>/hostconfig.json  HostConfig
 //
-// Both are written durably (temp + fsync + rename + fsync of the directory); hostconfig.json
-// first, so a config.v2.json on disk always has its host config. A record that cannot be
+// save() writes both (temp + fsync + rename each, then one fsync of the directory);
+// hostconfig.json first, so a config.v2.json on disk always has its host config. The hot
+// path (start, exit) rewrites only config.v2.json (save_state). A record that cannot be
 // read back (missing file, bad JSON, a field of the wrong type) is "damaged": set_aside()
 // renames its directory to <id>.damaged so the daemon starts without it.
 #pragma once
@@ -37,8 +38,13 @@ base::Result<Record> from_json(const nlohmann::json& config_v2, const nlohmann::
 inline constexpr const char* kConfigFile = "config.v2.json";
 inline constexpr const char* kHostConfigFile = "hostconfig.json";
 
-// Writes both files in `dir` (which must exist).
+// Writes both files in `dir` (which must exist), durably.
 base::Result<void> save(const std::string& dir, const Record& r);
+// Writes config.v2.json only: for changes that leave the host config alone (state, name,
+// counters). The file is fsynced before its rename either way (never torn or empty after a
+// host crash); sync_dir false skips the directory fsync, so a host crash may bring back the
+// previous record: for intermediate states the restore rules recover from (local_daemon.h).
+base::Result<void> save_state(const std::string& dir, const Record& r, bool sync_dir);
 // Reads both files of `dir`. NotFound when config.v2.json is absent; InvalidArgument when
 // damaged.
 base::Result<Record> load(const std::string& dir);

@@ -16,6 +16,7 @@
 
 #include "engine/daemon.h"
 #include "engine/local_daemon.h"
+#include "engine/logs/json_file.h"
 #include "image/archive/export.h"
 #include "image/layers/source.h"
 #include "runtime/base/file.h"
@@ -389,6 +390,70 @@ TEST_F(RootEngineTest, FollowLogsUntilExit) {
                   return true;
                 }).has_value());
   EXPECT_EQ(lines, (std::vector<std::string>{"a\n", "b\n"}));
+}
+
+// Follow delivers a line while the container still runs, and returns once it is killed: no
+// further log write is needed to notice the exit.
+TEST_F(RootEngineTest, FollowSeesLiveLinesAndReturnsAtSilentExit) {
+  std::string id = run({"sh", "-c", "echo a; exec sleep 100"});
+  std::vector<std::string> lines;
+  bool running_when_seen = false;
+  std::thread killer;
+  LogsOptions lo;
+  lo.stdout_stream = lo.stderr_stream = lo.follow = true;
+  auto r = d_->logs(id, lo, [&](const LogEntry& e) {
+    lines.push_back(e.line);
+    if (!killer.joinable()) {
+      running_when_seen = inspect(id).state.status == Status::Running;
+      killer = std::thread([&] { EXPECT_TRUE(d_->kill(id, "KILL").has_value()); });
+    }
+    return true;
+  });
+  if (killer.joinable()) {
+    killer.join();
+  }
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  EXPECT_EQ(lines, (std::vector<std::string>{"a\n"}));
+  EXPECT_TRUE(running_when_seen);
+  EXPECT_EQ(inspect(id).state.status, Status::Exited);
+}
+
+// since/until in nanoseconds (the API's fractional seconds): since at or after, until at or
+// before the bound.
+TEST_F(RootEngineTest, LogsSinceUntilNanoseconds) {
+  std::string id = run({"sh", "-c", "echo a; sleep 0.2; echo b"});
+  ASSERT_EQ(d_->wait(id, WaitCondition::NotRunning)->status_code, 0);
+  auto read = [&](int64_t since_nano, int64_t until_nano) {
+    std::vector<LogEntry> got;
+    LogsOptions lo;
+    lo.stdout_stream = lo.stderr_stream = true;
+    lo.since_nano = since_nano;
+    lo.until_nano = until_nano;
+    EXPECT_TRUE(d_->logs(id, lo, [&](const LogEntry& e) {
+                    got.push_back(e);
+                    return true;
+                  }).has_value());
+    return got;
+  };
+  auto all = read(0, 0);
+  ASSERT_EQ(all.size(), 2u);
+  auto ta = logs::parse_time_nanos(all[0].time);
+  auto tb = logs::parse_time_nanos(all[1].time);
+  ASSERT_TRUE(ta && tb);
+  ASSERT_LT(*ta, *tb);
+  auto lines = [](const std::vector<LogEntry>& v) {
+    std::vector<std::string> out;
+    for (const auto& e : v) {
+      out.push_back(e.line);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(lines(read(*tb, 0)), (V{"b\n"}));
+  EXPECT_EQ(lines(read(*ta + 1, 0)), (V{"b\n"}));
+  EXPECT_EQ(lines(read(0, *ta)), (V{"a\n"}));
+  EXPECT_EQ(lines(read(0, *tb - 1)), (V{"a\n"}));
+  EXPECT_EQ(lines(read(*ta, *tb)), (V{"a\n", "b\n"}));
 }
 
 TEST_F(RootEngineTest, RemoveLeavesNothing) {
