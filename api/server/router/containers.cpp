@@ -199,6 +199,22 @@ base::Result<int64_t> parse_time_value(const std::string& v) {
                           "failed to parse value as time or duration: \"{}\"", v);
 }
 
+// Unix nanoseconds of a parsed since/until: its whole seconds plus the fraction digits of
+// "1700000000.123456789" (the docker CLI's form; nine digits at most count). 0 stays 0.
+int64_t with_fraction(int64_t seconds, const std::string& v) {
+  if (seconds <= 0) {
+    return 0;  // the whole-seconds field alone then
+  }
+  int64_t nanos = seconds * 1'000'000'000;
+  auto dot = v.find('.');
+  if (dot == std::string::npos || v.find_first_not_of("0123456789", dot + 1) != std::string::npos) {
+    return nanos;
+  }
+  std::string frac = v.substr(dot + 1, 9);
+  frac.append(9 - frac.size(), '0');
+  return nanos + std::stoll(frac);
+}
+
 base::Result<void> get_container_logs(Context& ctx, const Request& req, Response& resp) {
   std::string name = req.param("name");
   engine::LogsOptions opts;
@@ -212,6 +228,8 @@ base::Result<void> get_container_logs(Context& ctx, const Request& req, Response
   opts.timestamps = req.query_bool("timestamps");
   opts.since = MYDOCKER_TRY(parse_time_value(req.query_value("since").value_or("")));
   opts.until = MYDOCKER_TRY(parse_time_value(req.query_value("until").value_or("")));
+  opts.since_nano = with_fraction(opts.since, req.query_value("since").value_or(""));
+  opts.until_nano = with_fraction(opts.until, req.query_value("until").value_or(""));
   std::string tail = req.query_value("tail").value_or("all");
   if (!tail.empty() && tail != "all") {
     auto n = wire::parse_int_value(tail);

@@ -749,6 +749,15 @@ TEST_F(ApiServerTest, LogsMultiplexedAndTty) {
   call("GET", "/v1.41/containers/tx-exited/logs?stdout=1&tail=all&follow=1");
   EXPECT_EQ(daemon_->last_logs.tail, -1);
   EXPECT_TRUE(daemon_->last_logs.follow);
+  // The docker CLI's fractional seconds reach the engine in nanoseconds.
+  call("GET",
+       "/v1.41/containers/tx-exited/logs?stdout=1&since=1700000000.5&until=1700000001.123456789");
+  EXPECT_EQ(daemon_->last_logs.since, 1700000000);
+  EXPECT_EQ(daemon_->last_logs.since_nano, 1700000000500000000);
+  EXPECT_EQ(daemon_->last_logs.until_nano, 1700000001123456789);
+  call("GET", "/v1.41/containers/tx-exited/logs?stdout=1&since=1700000000");
+  EXPECT_EQ(daemon_->last_logs.since_nano, 1700000000000000000);
+  EXPECT_EQ(daemon_->last_logs.until_nano, 0);
   // 091: a tty container's log is raw.
   std::string tty = daemon_->add("tx-tty", Status::Exited, 0, true);
   daemon_->set_logs(tty, {{1, "out1\r\n", "t"}, {1, "out2\r\n", "t"}});
