@@ -161,7 +161,8 @@ base::Result<void> LocalDaemon::logs(std::string_view ref, const LogsOptions& op
   // Follow watches before the first read so no write between the two goes unnoticed: inotify
   // on the log's directory (writes, and the new live file of a rotation) wakes it for new
   // data; the shim's pidfd for the end of the run, after which it waits for the monitor to
-  // record the exit. The timeout only bounds how late a daemon shutdown or `until` is seen.
+  // record the exit. The timeout only bounds how late a daemon shutdown (which joins in-flight
+  // requests) or `until` is seen.
   base::Fd inotify;
   if (options.follow) {
     int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -205,7 +206,7 @@ base::Result<void> LocalDaemon::logs(std::string_view ref, const LogsOptions& op
       if (shim_fd) {
         fds[n++] = pollfd{shim_fd.get(), POLLIN, 0};
       }
-      int timeout_ms = inotify && shim_fd ? 1000 : 100;
+      int timeout_ms = inotify && shim_fd ? 250 : 100;
       ::poll(fds, n, timeout_ms);
       if (inotify) {
         char buf[4096];
