@@ -49,5 +49,5 @@ Try next (the CLI is $mydocker; add $bin to PATH):
   mydocker ps; mydocker logs web; mydocker top web; mydocker stop web; mydocker rm web
   mydocker images; mydocker info
   DOCKER_HOST=unix://$sock docker ps          # the real docker CLI works too
-Stop the daemon with: kill \$(cat /run/mydocker.pid)
+Stop the daemon with: kill \$(cat /run/mydocker/mydockerd.pid)
 EOT
