@@ -27,5 +27,8 @@ if(_engine_complete)
     ${CMAKE_CURRENT_LIST_DIR}/daemon/run.cpp
     ${CMAKE_CURRENT_LIST_DIR}/daemon/monitor.cpp
     ${CMAKE_CURRENT_LIST_DIR}/daemon/control.cpp
-    ${CMAKE_CURRENT_LIST_DIR}/daemon/views.cpp)
+    ${CMAKE_CURRENT_LIST_DIR}/daemon/views.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/daemon/attach.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/daemon/events.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/daemon/stats.cpp)
 endif()

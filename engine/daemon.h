@@ -29,6 +29,7 @@
 #include "engine/container/config.h"
 #include "image/archive/images.h"
 #include "runtime/base/error.h"
+#include "runtime/base/fd.h"
 
 namespace mydocker::engine {
 
@@ -117,6 +118,9 @@ struct LogsOptions {
   int64_t since_nano = 0;
   int64_t until_nano = 0;
   int64_t tail = -1;  // -1: all
+  // With follow: polled while no line comes (every ~250 ms); false ends the call (the client
+  // left). Unset: the client is assumed present.
+  std::function<bool()> client_alive;
 };
 
 struct LogEntry {
@@ -181,6 +185,88 @@ struct DiskUsage {
 
 using Sink = image::archive::Sink;
 
+// Attach and exec streams (hijacked HTTP). The API layer checks the request; the engine
+// checks the container, then calls `upgrade(tty)` exactly once when the stream may begin:
+// upgrade answers "101 UPGRADED" (raw stream with a tty, Docker's multiplexed stream
+// otherwise) and returns the connection. From then on the engine owns the connection, and
+// errors can no longer reach the client as a status: the engine closes the connection.
+// When the engine fails before calling upgrade, the API answers the error normally.
+using Upgrade = std::function<base::Result<base::Fd>(bool tty)>;
+
+struct AttachOptions {
+  bool stream = false;  // live output (and stdin) from now on
+  bool logs = false;    // replay the log first
+  bool stdin_stream = false;
+  bool stdout_stream = false;
+  bool stderr_stream = false;
+  std::string detach_keys;  // "" -> the daemon's default, ctrl-p,ctrl-q
+};
+
+// POST /containers/{id}/exec.
+struct ExecConfig {
+  std::vector<std::string> cmd;  // required
+  std::vector<std::string> env;  // K=V, added to the container's
+  std::string user;              // "" -> the container's
+  std::string working_dir;       // "" -> the container's
+  bool tty = false;
+  bool privileged = false;
+  bool attach_stdin = false;
+  bool attach_stdout = false;
+  bool attach_stderr = false;
+  std::string detach_keys;
+  std::optional<std::pair<int, int>> console_size;  // height, width
+};
+
+struct ExecStartOptions {
+  bool detach = false;  // no stream: upgrade is not called
+  bool tty = false;
+  std::optional<std::pair<int, int>> console_size;  // height, width
+};
+
+// GET /exec/{id}/json.
+struct ExecInfo {
+  std::string id;
+  std::string container_id;
+  ExecConfig config;
+  bool running = false;
+  bool can_remove = false;
+  std::optional<int64_t> exit_code;  // null until it ended
+  int64_t pid = 0;
+  std::string detach_keys;
+};
+
+// One entry of GET /events (Docker's events.Message).
+struct Event {
+  std::string type;    // "container", "image", "network", "volume", "daemon", ...
+  std::string action;  // "create", "start", "die", "exec_start: sh", ...
+  std::string actor_id;
+  std::map<std::string, std::string> attributes;  // name, image, exitCode, labels...
+  std::string scope = "local";
+  int64_t time_nano = 0;  // Unix nanoseconds (time = time_nano / 1e9)
+};
+
+struct EventsOptions {
+  int64_t since_nano = 0;  // 0: only new events (with since: the past ones first)
+  int64_t until_nano = 0;  // 0: until the client leaves
+  // Docker's event filters: container, event, image, label, type, volume, network, daemon,
+  // scope. An unknown key is InvalidArgument "invalid filter '<key>'".
+  std::map<std::string, std::vector<std::string>> filters;
+  std::function<bool()> client_alive;  // polled while idle; false ends the call
+};
+
+// Return false to stop (the client went away).
+using EventSink = std::function<bool(const Event&)>;
+
+struct StatsOptions {
+  bool stream = true;
+  bool one_shot = false;  // with stream=false: no second sample for the cpu delta
+  std::function<bool()> client_alive;
+};
+
+// One Docker stats JSON object per sample (types.StatsJSON: read, preread, pids_stats,
+// blkio_stats, cpu_stats, precpu_stats, memory_stats, name, id, networks).
+using StatsSink = std::function<bool(const nlohmann::json& sample)>;
+
 class Daemon {
  public:
   virtual ~Daemon() = default;
@@ -225,6 +311,34 @@ class Daemon {
   // The container's filesystem (merged view) as an uncompressed tar.
   virtual base::Result<void> export_container(std::string_view ref, const Sink& out) = 0;
   virtual base::Result<std::vector<Change>> changes(std::string_view ref) = 0;
+
+  // Interactive streams. Errors before upgrade: NotFound for the container; Conflict
+  // "You cannot attach to a stopped container, start it first" (attach to an exited one
+  // with stream and without logs), "Container <id> is paused, unpause the container before
+  // attach"; InvalidArgument for bad detach keys. Returns once the connection is handed on
+  // (the stream itself runs in the container's shim).
+  virtual base::Result<void> attach(std::string_view ref, const AttachOptions& options,
+                                    const Upgrade& upgrade) = 0;
+  // Conflict "Container <id> is not running" when stopped; a container without a tty is
+  // resized as Docker does (a no-op, success).
+  virtual base::Result<void> resize(std::string_view ref, int height, int width) = 0;
+  // Returns the exec ID. Conflict "Container <id> is not running" / "... is paused, unpause
+  // the container before exec"; InvalidArgument "No exec command specified".
+  virtual base::Result<std::string> exec_create(std::string_view ref, const ExecConfig& config) = 0;
+  // NotFound "No such exec instance: <id>"; Conflict "Error: Exec command <id> is already
+  // running" / "... has already run"; a container stopped meanwhile: Conflict.
+  virtual base::Result<void> exec_start(std::string_view exec_id, const ExecStartOptions& options,
+                                        const Upgrade& upgrade) = 0;
+  virtual base::Result<ExecInfo> exec_inspect(std::string_view exec_id) = 0;
+  virtual base::Result<void> exec_resize(std::string_view exec_id, int height, int width) = 0;
+  // Past events from since, then live ones until `until` passes, the sink returns false,
+  // client_alive() turns false, or the daemon shuts down.
+  virtual base::Result<void> events(const EventsOptions& options, const EventSink& sink) = 0;
+  // Records an event of another area (image pull, delete, tag...). Thread-safe.
+  virtual void publish(Event event) { (void)event; }
+  // Samples for a running container; a stopped one gives one zeroed sample (as Docker).
+  virtual base::Result<void> stats(std::string_view ref, const StatsOptions& options,
+                                   const StatsSink& sink) = 0;
 
   // Images (tag, list, inspect, history, remove with container-usage rules, prune, load,
   // save, import). The engine wires container usage into it.

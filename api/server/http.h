@@ -14,6 +14,7 @@
 #include "api/wire/query.h"
 #include "api/wire/version.h"
 #include "runtime/base/error.h"
+#include "runtime/base/fd.h"
 
 namespace mydocker::api::server {
 
@@ -36,6 +37,11 @@ struct Request {
   std::string body;          // JSON/empty routes: the whole body (size-limited)
   BodyReader body_reader;    // stream routes only: the body, unbuffered
   wire::ApiVersion version;  // from the /vX.Y prefix, else the server's own
+  // Upgrade routes (attach, exec start): writes `head`'s status and headers as the upgrade
+  // answer ("101 UPGRADED" with Connection/Upgrade headers, or "200 OK" for a client that
+  // did not ask to upgrade, as dockerd) and hands the raw connection over; the transport
+  // then forgets it. Called at most once; unset on other routes.
+  std::function<base::Result<base::Fd>(const struct Response& head)> hijack;
 
   std::string param(const std::string& name) const;
   std::optional<std::string> query_value(const std::string& key) const;  // first value
@@ -50,6 +56,9 @@ class StreamWriter {
  public:
   virtual ~StreamWriter() = default;
   virtual bool write(std::string_view data) = 0;
+  // Whether the client is still connected (it may have closed its end while nothing was
+  // written). Cheap: poll it every few hundred ms while idle.
+  virtual bool alive() = 0;
 };
 
 struct Response {

@@ -49,6 +49,8 @@ class SinkWriter final : public StreamWriter {
     ok_ = ok_ && sink_.write(data.data(), data.size());
     return ok_;
   }
+  // TODO(issue 5): poll the connection (POLLRDHUP) once the transport exposes it.
+  bool alive() override { return ok_; }
 
  private:
   httplib::DataSink& sink_;

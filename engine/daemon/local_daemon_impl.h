@@ -8,6 +8,9 @@
 //   engine/daemon/views.cpp      list, inspect, logs, top, rename, update, prune, export,
 //                                changes, info, disk usage
 //   engine/daemon/helpers.cpp    free helpers (time, mounts, host probes, start errors)
+//   engine/daemon/attach.cpp     attach, resize, exec (streams handed to the shim)
+//   engine/daemon/events.cpp     the event log and GET /events
+//   engine/daemon/stats.cpp      stats samples from the container's cgroup
 //
 // Locking: `mu_` guards the index (names and IDs -> containers); each Container has its own
 // `mu` guarding its record, shim and counters. Order: a container's mu, then mu_ (never the
@@ -137,6 +140,22 @@ class LocalDaemon final : public Daemon {
   base::Result<DiskUsage> disk_usage() override;
   void shutdown() override;
 
+  // engine/daemon/attach.cpp
+  base::Result<void> attach(std::string_view ref, const AttachOptions& options,
+                            const Upgrade& upgrade) override;
+  base::Result<void> resize(std::string_view ref, int height, int width) override;
+  base::Result<std::string> exec_create(std::string_view ref, const ExecConfig& config) override;
+  base::Result<void> exec_start(std::string_view exec_id, const ExecStartOptions& options,
+                                const Upgrade& upgrade) override;
+  base::Result<ExecInfo> exec_inspect(std::string_view exec_id) override;
+  base::Result<void> exec_resize(std::string_view exec_id, int height, int width) override;
+  // engine/daemon/events.cpp
+  base::Result<void> events(const EventsOptions& options, const EventSink& sink) override;
+  void publish(Event event) override;
+  // engine/daemon/stats.cpp
+  base::Result<void> stats(std::string_view ref, const StatsOptions& options,
+                           const StatsSink& sink) override;
+
  private:
   // Paths.
   std::string container_dir(const std::string& id) const { return containers_dir_ + "/" + id; }
@@ -200,6 +219,10 @@ class LocalDaemon final : public Daemon {
   std::map<uint64_t, std::string> watches_;
   std::multimap<Clock::time_point, std::pair<std::string, uint64_t>> timers_;
   uint64_t next_key_ = 1;
+
+  // --- attach/exec state (engine/daemon/attach.cpp owns this section) ---
+
+  // --- events state (engine/daemon/events.cpp owns this section) ---
 };
 
 }  // namespace mydocker::engine::detail

@@ -14,6 +14,14 @@
 //                                               (ExitStatus, temp + fsync + rename), exit 0
 //   on shim exit: read exit.json
 //
+// Streams (attach, exec) go to the shim, not through the daemon: the daemon answers the
+// HTTP upgrade, then hands the client's connection itself to the shim, which copies between
+// it and the container (framing, stdin, detach keys) in its poll loop. Connections attached
+// before the container starts are inherited at spawn (ShimConfig::attaches); later ones, and
+// resize and exec requests, arrive on the shim's control socket <state-dir>/shim.sock
+// (SOCK_SEQPACKET: one JSON ControlRequest per message, the connection as SCM_RIGHTS; one
+// JSON ControlReply back). engine/shim/control.h is the daemon's side.
+//
 // The shim outlives the daemon: a daemon restarted after kill -9 finds <state-dir>/shim.pid,
 // opens a pidfd on it (checking /proc/<pid>/stat's start time against shim.pid's), and reads
 // exit.json once the shim is gone. A stop/kill/pause from the daemon goes to the container
@@ -24,10 +32,67 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "runtime/base/error.h"
 
 namespace mydocker::engine::shim {
+
+// One client connection to serve (an upgraded HTTP connection, or any stream socket).
+// Output goes to it raw when the process has a tty, else in Docker's multiplexed frames
+// (8-byte header: stream 1/2, 3 zero bytes, big-endian u32 length). Input (when
+// stdin_stream) goes to the process's stdin, except the detach sequence, which closes this
+// connection and nothing else. On the process's exit the shim records the exit (exit.json
+// or the exec's exit file) before it closes the connection, so a client that sees EOF can
+// read the exit code at once.
+struct AttachSpec {
+  int fd = -1;  // in ShimConfig::attaches: the inherited fd number; on the control socket unused
+  bool stdin_stream = false;
+  bool stdout_stream = false;
+  bool stderr_stream = false;
+  std::string detach_keys;  // the byte sequence ("\x10\x11" for ctrl-p,ctrl-q); "" = none
+  nlohmann::json to_json() const;
+  static base::Result<AttachSpec> from_json(const nlohmann::json& j);
+};
+
+// A process to start in the running container (op "exec").
+struct ExecSpec {
+  std::string id;                                     // the exec ID (names its exit file)
+  nlohmann::json process = nlohmann::json::object();  // OCI process object, complete
+  bool open_stdin = false;  // stdin is a pipe (or the pty) fed by the attached connection
+  nlohmann::json to_json() const;
+  static base::Result<ExecSpec> from_json(const nlohmann::json& j);
+};
+
+// A message on <state-dir>/shim.sock.
+struct ControlRequest {
+  std::string op;       // "attach" (+ connection), "resize", "exec" (+ connection unless detached)
+  std::string exec_id;  // resize: "" -> the container's pty, else that exec's
+  int height = 0;       // resize
+  int width = 0;        // resize
+  AttachSpec attach;    // attach; exec (which streams to attach when a connection comes)
+  ExecSpec exec;        // exec
+  nlohmann::json to_json() const;
+  static base::Result<ControlRequest> from_json(const nlohmann::json& j);
+};
+
+struct ControlReply {
+  std::string error;  // "" when ok
+  // base::ErrorCode as int for errors (NotFound: no such exec; Conflict: no tty, exec id in
+  // use; InvalidArgument; Internal), so the daemon keeps the kind.
+  int code = 0;
+  int64_t pid = 0;  // exec: the process's host pid
+  nlohmann::json to_json() const;
+  static base::Result<ControlReply> from_json(const nlohmann::json& j);
+};
+
+// <state-dir>/exec-<id>.json: how an exec'd process ended (written before its connection is
+// closed; the daemon reads it for GET /exec/{id}/json).
+struct ExecExit {
+  int64_t exit_code = 0;  // shell style
+  nlohmann::json to_json() const;
+  static base::Result<ExecExit> from_json(const nlohmann::json& j);
+};
 
 // Written by the daemon before spawning; the shim's only argument is its path.
 struct ShimConfig {
@@ -39,6 +104,9 @@ struct ShimConfig {
   int64_t log_max_size = 0;   // bytes per file before rotation; 0 -> never rotate
   int64_t log_max_files = 1;  // files kept, the live one included (>= 1)
   bool tty = false;           // process.terminal: the shim holds the pty master
+  bool open_stdin = false;    // Config.OpenStdin: stdin is a pipe (or the pty) fed by attaches
+  bool stdin_once = false;    // Config.StdinOnce: the first attached stdin's EOF closes it
+  std::vector<AttachSpec> attaches;  // connections attached before the start (inherited fds)
 
   nlohmann::json to_json() const;
   static base::Result<ShimConfig> from_json(const nlohmann::json& j);
@@ -74,7 +142,10 @@ struct ShimPid {
 inline constexpr const char* kShimConfigFile = "shim.json";
 inline constexpr const char* kShimPidFile = "shim.pid";
 inline constexpr const char* kExitFile = "exit.json";
+inline constexpr const char* kControlSocket = "shim.sock";
 inline constexpr int kReadyFd = 3;
+// Inherited attach connections are numbered from here (spawn() assigns AttachSpec::fd).
+inline constexpr int kFirstAttachFd = 4;
 
 // Reads/writes files in a state dir (atomic writes: temp + rename; exit.json is also fsynced,
 // file and directory; shim.json and shim.pid are not: they describe processes, which a host
@@ -85,6 +156,11 @@ base::Result<void> write_exit(const std::string& state_dir, const ExitStatus& st
 // NotFound when the shim recorded no exit.
 base::Result<ExitStatus> read_exit(const std::string& state_dir);
 base::Result<void> write_pid(const std::string& state_dir, const ShimPid& pid);
+// exec-<id>.json, atomically (not fsynced: the exec is gone after a host crash anyway).
+base::Result<void> write_exec_exit(const std::string& state_dir, const std::string& exec_id,
+                                   const ExecExit& exit);
+// NotFound while the process runs (or when it never started).
+base::Result<ExecExit> read_exec_exit(const std::string& state_dir, const std::string& exec_id);
 base::Result<ShimPid> read_pid(const std::string& state_dir);
 // Field 22 of /proc/<pid>/stat; NotFound when the process is gone.
 base::Result<uint64_t> process_start_time(int64_t pid);

@@ -128,8 +128,9 @@ void Shim::reap() {
   }
 }
 
-base::Result<Shim> spawn(const std::string& shim_path, const ShimConfig& config,
-                         std::chrono::milliseconds timeout) {
+base::Result<Shim> spawn(const std::string& shim_path, ShimConfig config,
+                         std::chrono::milliseconds timeout, std::vector<base::Fd> attach_conns) {
+  (void)attach_conns;  // TODO(issue 5): inherited attach connections
   MYDOCKER_TRY(base::mkdir_all(config.state_dir, 0700));
   // A state dir reused by a restart must not show the previous run's shim or exit.
   ::unlink((config.state_dir + "/" + kExitFile).c_str());

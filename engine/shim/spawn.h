@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "engine/shim/proto.h"
 #include "runtime/base/error.h"
@@ -34,7 +35,8 @@ class Shim {
   void reap();
 
  private:
-  friend base::Result<Shim> spawn(const std::string&, const ShimConfig&, std::chrono::milliseconds);
+  friend base::Result<Shim> spawn(const std::string&, ShimConfig, std::chrono::milliseconds,
+                                  std::vector<base::Fd>);
   friend base::Result<Shim> attach(const std::string&);
   ShimPid pid_;
   int64_t container_pid_ = 0;
@@ -43,11 +45,14 @@ class Shim {
 };
 
 // Writes <state_dir>/shim.json, spawns `shim_path` and waits (up to `timeout`) for its ready
-// line. On a container start failure: the shim is reaped, nothing is left in state_dir but
-// the config, and the error carries the shim's message (code Internal, or NotFound when the
-// executable was not found, PermissionDenied when it is not executable).
-base::Result<Shim> spawn(const std::string& shim_path, const ShimConfig& config,
-                         std::chrono::milliseconds timeout = std::chrono::seconds(30));
+// line. `attach_conns[i]` becomes the shim's fd kFirstAttachFd + i, described by
+// config.attaches[i] (whose fd spawn() fills in); they are closed here either way. On a container
+// start failure: the shim is reaped, nothing is left in state_dir but the config, and the error
+// carries the shim's message (code Internal, or NotFound when the executable was not found,
+// PermissionDenied when it is not executable).
+base::Result<Shim> spawn(const std::string& shim_path, ShimConfig config,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                         std::vector<base::Fd> attach_conns = {});
 
 // Re-attaches to the shim recorded in <state_dir>/shim.pid. NotFound when it is gone (then
 // read_exit() tells how the container ended).

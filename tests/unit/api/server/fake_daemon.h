@@ -63,6 +63,31 @@ class FakeDaemon final : public engine::Daemon {
   image::Images& images() override { return *images_; }
   engine::SystemInfo info() override;
   base::Result<engine::DiskUsage> disk_usage() override;
+  // Streams: not faked yet (the attach/exec/events/stats tests drive them).
+  base::Result<void> attach(std::string_view, const engine::AttachOptions&,
+                            const engine::Upgrade&) override {
+    return unimplemented();
+  }
+  base::Result<void> resize(std::string_view, int, int) override { return unimplemented(); }
+  base::Result<std::string> exec_create(std::string_view, const engine::ExecConfig&) override {
+    return unimplemented();
+  }
+  base::Result<void> exec_start(std::string_view, const engine::ExecStartOptions&,
+                                const engine::Upgrade&) override {
+    return unimplemented();
+  }
+  base::Result<engine::ExecInfo> exec_inspect(std::string_view) override { return unimplemented(); }
+  base::Result<void> exec_resize(std::string_view, int, int) override { return unimplemented(); }
+  base::Result<void> events(const engine::EventsOptions&, const engine::EventSink&) override {
+    return unimplemented();
+  }
+  base::Result<void> stats(std::string_view, const engine::StatsOptions&,
+                           const engine::StatsSink&) override {
+    return unimplemented();
+  }
+  static base::Error unimplemented() {
+    return base::make_error(base::ErrorCode::NotImplemented, "not faked");
+  }
 
  private:
   base::Result<engine::ContainerInfo*> find_locked(std::string_view ref);
