@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/client/hijack.h"
 #include "api/client/host.h"
 #include "api/client/http.h"
 #include "api/client/stream.h"
@@ -61,6 +62,16 @@ struct LogsOptions {
   std::string tail;   // "" -> all
   std::string since;  // as given: RFC 3339, Unix seconds or a duration ("10m")
   std::string until;
+};
+
+// POST /containers/{id}/attach.
+struct AttachOptions {
+  bool stream = true;
+  bool logs = false;
+  bool stdin_ = false;
+  bool stdout_ = true;
+  bool stderr_ = true;
+  std::string detach_keys;  // "" -> the daemon's default
 };
 
 // A line of a progress stream (load, import): {"stream": ...}, {"status": ...} or
@@ -137,6 +148,25 @@ class Client {
   };
   base::Result<PendingWait> container_wait_begin(const std::string& id,
                                                  const std::string& condition) const;
+
+  // Interactive streams (hijack.h). The stream requests answer with the connection taken
+  // over; errors before that are daemon_error() as for any request.
+  base::Result<HijackedConnection> container_attach(const std::string& id,
+                                                    const AttachOptions& options) const;
+  // POST /containers/{id}/resize?h=&w=.
+  base::Result<void> container_resize(const std::string& id, int height, int width) const;
+  // POST /containers/{id}/exec with Docker's ExecConfig body; returns the exec ID.
+  base::Result<std::string> exec_create(const std::string& id, const Json& config) const;
+  // POST /exec/{id}/start with {"Detach": true, ...}: no stream.
+  base::Result<void> exec_start_detached(const std::string& exec_id, const Json& body) const;
+  // POST /exec/{id}/start with {"Detach": false, "Tty": ...}, hijacked.
+  base::Result<HijackedConnection> exec_start_attached(const std::string& exec_id,
+                                                       const Json& body) const;
+  base::Result<Json> exec_inspect(const std::string& exec_id) const;
+  base::Result<void> exec_resize(const std::string& exec_id, int height, int width) const;
+  // Any hijacked request: `path` unversioned, `body` JSON when set.
+  base::Result<HijackedConnection> hijack(std::string_view path, const Query& query,
+                                          const std::optional<Json>& body) const;
 
   // Images.
   base::Result<Json> image_list(bool all, const Filters& filters, bool digests) const;

@@ -70,6 +70,12 @@ void HttpConnection::shutdown() {
   }
 }
 
+std::pair<base::Fd, std::string> HttpConnection::release() && {
+  std::string rest = std::move(buf_);
+  buf_.clear();
+  return {std::move(fd_), std::move(rest)};
+}
+
 base::Result<void> HttpConnection::write_raw(std::string_view data) {
   while (!data.empty()) {
     ssize_t n = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
@@ -137,7 +143,7 @@ base::Result<HttpResponse> HttpConnection::send(const HttpRequest& req) {
   } else if (!req.body.empty() || req.method == "POST" || req.method == "PUT") {
     head += fmt::format("Content-Length: {}\r\n", req.body.size());
   }
-  head += "Connection: close\r\n\r\n";
+  head += req.upgrade ? "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n" : "Connection: close\r\n\r\n";
   if (!req.body_source && req.body.size() < 65536) {
     head += req.body;  // one write for small requests
     MYDOCKER_TRY(write_raw(head));

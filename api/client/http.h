@@ -38,6 +38,9 @@ struct HttpRequest {
   std::string body;  // sent with Content-Length when body_source is empty
   BodySource body_source;
   std::optional<uint64_t> body_length;  // with body_source: Content-Length, else chunked
+  // Asks to take the connection over (attach, exec start): "Connection: Upgrade" and
+  // "Upgrade: tcp" instead of "Connection: close", as the docker CLI sends them.
+  bool upgrade = false;
 };
 
 struct HttpResponse {
@@ -63,6 +66,9 @@ class HttpConnection {
   base::Result<HttpResponse> round_trip(const HttpRequest& req, const BodySink& sink = nullptr);
 
   int fd() const { return fd_.get(); }
+  // Gives up the socket after send() (a hijacked stream): the fd and the bytes already read
+  // past the response head. The connection is empty afterwards.
+  std::pair<base::Fd, std::string> release() &&;
   // Shuts the socket down both ways: a blocked read in another thread returns EOF.
   void shutdown();
 
