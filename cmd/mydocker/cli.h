@@ -60,12 +60,6 @@ bool confirm(const std::string& warning);
 // Prints a prune answer's deleted items under `title` and returns SpaceReclaimed.
 uint64_t print_pruned(const api::client::Json& r, const char* list_key, const char* title);
 
-// Starts container `id` and follows it as a foreground `run` does: waiter registered first,
-// output streamed (raw when `tty`), signals forwarded; removes it afterwards when `remove`.
-// `since` (Unix time, "sec.nsec") skips the log of earlier runs of the container.
-// Returns the container's exit status, or 125/126/127 when the start fails.
-int start_and_follow(const api::client::Client& client, const std::string& id, bool tty,
-                     bool remove, const std::string& since);
 // The current time as "sec.nanosec", the form docker's --since takes.
 std::string unix_now_nanos();
 
@@ -85,5 +79,7 @@ void register_image_verbs(CLI::App& parent, Registry& reg, bool in_group);      
 void register_system_verbs(CLI::App& parent, Registry& reg, bool in_group);       // system.cpp
 void register_container_prune(CLI::App& parent, Registry& reg);                   // containers.cpp
 void register_image_prune(CLI::App& parent, Registry& reg);                       // images.cpp
+void register_attach(CLI::App& parent, Registry& reg);                            // attach.cpp
+void register_exec(CLI::App& parent, Registry& reg);                              // exec.cpp
 
 }  // namespace mydocker::cli

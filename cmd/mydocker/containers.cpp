@@ -8,6 +8,7 @@
 
 #include "cmd/mydocker/cli.h"
 #include "cmd/mydocker/format.h"
+#include "cmd/mydocker/interactive.h"
 #include "cmd/mydocker/opts.h"
 #include "cmd/mydocker/views.h"
 #include "runtime/base/fd.h"
@@ -63,14 +64,13 @@ void register_container_verbs(CLI::App& parent, Registry& reg, bool in_group) {
     auto* sub = verb(parent, "start", "Start one or more stopped containers", names);
     auto attach = std::make_shared<bool>(false);
     auto interactive = std::make_shared<bool>(false);
+    auto detach_keys = std::make_shared<std::string>();
     sub->add_flag("-a,--attach", *attach, "Attach STDOUT/STDERR and forward signals");
     sub->add_flag("-i,--interactive", *interactive, "Attach container's STDIN");
-    reg.add(sub, [names, attach, interactive, &g]() -> int {
-      if (*interactive) {
-        write_err("mydocker: start -i is not supported yet: it needs the attach endpoint\n");
-        return 125;
-      }
-      if (*attach && names->v.size() > 1) {
+    sub->add_option("--detach-keys", *detach_keys,
+                    "Override the key sequence for detaching a container");
+    reg.add(sub, [names, attach, interactive, detach_keys, &g]() -> int {
+      if ((*attach || *interactive) && names->v.size() > 1) {
         write_err("you cannot start and attach multiple containers at once\n");
         return 1;
       }
@@ -78,16 +78,8 @@ void register_container_verbs(CLI::App& parent, Registry& reg, bool in_group) {
       if (!c) {
         return report(c.error());
       }
-      if (*attach) {
-        // Output through the log stream until attach exists (as the foreground run).
-        auto info = c->container_inspect(names->v.front());
-        if (!info) {
-          return report(info.error());
-        }
-        bool tty = info->contains("Config") && (*info)["Config"].is_object() &&
-                   (*info)["Config"].value("Tty", false);
-        return start_and_follow(*c, info->value("Id", names->v.front()), tty, false,
-                                unix_now_nanos());
+      if (*attach || *interactive) {
+        return start_attached(*c, names->v.front(), *interactive, *detach_keys);
       }
       int status = 0;
       for (const auto& n : names->v) {

@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
   cli::register_inspect(app, reg, "");
   cli::register_image_verbs(app, reg, false);
   cli::register_system_verbs(app, reg, false);
+  cli::register_attach(app, reg);
+  cli::register_exec(app, reg);
 
   auto* container = app.add_subcommand("container", "Manage containers");
   cli::register_run(*container, reg);
@@ -55,6 +57,8 @@ int main(int argc, char** argv) {
   cli::register_logs(*container, reg);
   cli::register_inspect(*container, reg, "container");
   cli::register_container_prune(*container, reg);
+  cli::register_attach(*container, reg);
+  cli::register_exec(*container, reg);
 
   auto* image = app.add_subcommand("image", "Manage images");
   cli::register_image_verbs(*image, reg, true);

@@ -238,12 +238,35 @@ base::Result<Json> build_create_body(const RunOptions& o, bool server_auto_remov
 
   body["Hostname"] = o.hostname;
   body["User"] = o.user;
-  body["AttachStdin"] = o.interactive && !o.detach;
-  body["AttachStdout"] = !o.detach;
-  body["AttachStderr"] = !o.detach;
+  // docker's parse(): -a picks the streams (stdout and stderr without it), -i adds stdin;
+  // a detached run attaches nothing. StdinOnce: the attached client's EOF closes stdin.
+  bool attach_stdin = o.interactive;
+  bool attach_stdout = o.attach.empty();
+  bool attach_stderr = o.attach.empty();
+  for (const auto& a : o.attach) {
+    std::string s = a;
+    for (char& ch : s) {
+      ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+    if (s == "stdin") {
+      attach_stdin = true;
+    } else if (s == "stdout") {
+      attach_stdout = true;
+    } else if (s == "stderr") {
+      attach_stderr = true;
+    } else {
+      return invalid("valid streams are STDIN, STDOUT and STDERR");
+    }
+  }
+  if (o.detach) {
+    attach_stdin = attach_stdout = attach_stderr = false;
+  }
+  body["AttachStdin"] = attach_stdin;
+  body["AttachStdout"] = attach_stdout;
+  body["AttachStderr"] = attach_stderr;
   body["Tty"] = o.tty;
   body["OpenStdin"] = o.interactive;
-  body["StdinOnce"] = o.interactive && !o.detach;
+  body["StdinOnce"] = o.interactive && attach_stdin;
   body["Env"] = env;
   if (!o.command.empty()) {
     body["Cmd"] = o.command;
@@ -504,6 +527,37 @@ std::string parse_time_arg(std::string_view s, int64_t now) {
     }
   }
   return str;
+}
+
+base::Result<Json> build_exec_config(const ExecFlags& f, const ReadFileFn& read_file,
+                                     const GetEnvFn& getenv) {
+  Json c = Json::object();
+  c["User"] = f.user;
+  c["Privileged"] = f.privileged;
+  c["Tty"] = f.tty;
+  c["AttachStdin"] = !f.detach && f.interactive;
+  c["AttachStdout"] = !f.detach;
+  c["AttachStderr"] = !f.detach;
+  c["Detach"] = false;
+  c["DetachKeys"] = f.detach_keys;
+  std::vector<std::string> env;
+  for (const auto& path : f.env_files) {
+    auto content = read_file(path);
+    if (!content) {
+      return base::make_error(base::ErrorCode::InvalidArgument, "open {}: {}", path,
+                              content.error().to_string());
+    }
+    for (auto& e : MYDOCKER_TRY(parse_env_file(*content, getenv))) {
+      env.push_back(std::move(e));
+    }
+  }
+  for (const auto& e : f.env) {
+    env.push_back(expand_env_arg(e, getenv));
+  }
+  c["Env"] = env;
+  c["WorkingDir"] = f.workdir;
+  c["Cmd"] = f.command;
+  return c;
 }
 
 }  // namespace mydocker::cli

@@ -39,6 +39,9 @@ struct RunOptions {
   bool rm = false;
   bool tty = false;
   bool interactive = false;
+  std::vector<std::string> attach;  // -a: stdin, stdout, stderr (any case)
+  std::string detach_keys;
+  bool sig_proxy = true;
   std::string name;
   std::vector<std::string> env;
   std::vector<std::string> env_files;
@@ -75,6 +78,26 @@ struct RunOptions {
 // after it has read all output.
 base::Result<Json> build_create_body(const RunOptions& opts, bool server_auto_remove,
                                      const ReadFileFn& read_file, const GetEnvFn& getenv);
+
+// The flags of exec (and the container and command after them).
+struct ExecFlags {
+  bool detach = false;
+  bool interactive = false;
+  bool tty = false;
+  bool privileged = false;
+  std::string user;
+  std::string workdir;
+  std::string detach_keys;
+  std::vector<std::string> env;
+  std::vector<std::string> env_files;
+  std::string container;
+  std::vector<std::string> command;
+};
+
+// Docker's ExecConfig body (the CLI's parseExec): stdout and stderr attached unless -d, stdin
+// with -i; env files first, then -e (a bare name takes its value from the environment).
+base::Result<Json> build_exec_config(const ExecFlags& flags, const ReadFileFn& read_file,
+                                     const GetEnvFn& getenv);
 
 // The update body from update's flags (only the set ones).
 struct UpdateOptions {

@@ -1,32 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 // run and create.
 //
-// The foreground run, until attach exists:
+// The foreground run, as docker's CLI does it (interactive.h):
 //
 //   CLI                                    daemon
-//    | POST /containers/create  ----------> |   (no AutoRemove: see below)
-//    | POST /containers/{id}/wait?condition=next-exit   (second connection, head read first,
-//    |                            --------> |    so the waiter exists before the start)
+//    | POST /containers/create  ----------> |   (--rm: HostConfig.AutoRemove)
+//    | POST /containers/{id}/attach  ------> |   hijacked: 101, then the streams
+//    | POST /containers/{id}/wait?condition=next-exit (removed with --rm; second connection,
+//    |                            --------> |    head read first: the waiter exists)
 //    | POST /containers/{id}/start -------> |
-//    | GET  /containers/{id}/logs?follow=1 -> |  demultiplexed to our stdout/stderr
+//    | POST /containers/{id}/resize (-t on a terminal, and on SIGWINCH)
+//    | <====== stdin / stdout / stderr =====> |  until the daemon closes the stream
 //    | <------------- wait body {"StatusCode":N}
-//    | DELETE /containers/{id}?force=1 (--rm)
 //    exit N
-//
-// --rm in the foreground is done by the CLI after the log stream ended (as docker's CLI did
-// before API 1.25): a daemon-side AutoRemove could delete the container, and its log, before
-// the logs request of a short-lived command arrives. `run -d --rm` sets HostConfig.AutoRemove.
-#include <pthread.h>
-#include <signal.h>
+#include <unistd.h>
 
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "cmd/mydocker/cli.h"
+#include "cmd/mydocker/interactive.h"
 #include "cmd/mydocker/opts.h"
 #include "runtime/base/strings.h"
 
@@ -70,6 +62,7 @@ void add_create_flags(CLI::App* sub, RunOptions& o) {
   sub->add_flag("-t,--tty", o.tty, "Allocate a pseudo-TTY");
   sub->add_flag("-i,--interactive", o.interactive, "Keep STDIN open even if not attached");
   sub->add_flag("--rm", o.rm, "Automatically remove the container when it exits");
+  add_multi(sub, "-a,--attach", o.attach, "Attach to STDIN, STDOUT or STDERR");
   // Everything from the image on belongs to the container: `run busybox ls -l`.
   sub->prefix_command();
 }
@@ -117,6 +110,12 @@ std::optional<std::string> create(const Client& client, const RunOptions& o, con
     *exit_code = 125;
     return std::nullopt;
   }
+  if (o.tty) {
+    // The tty starts at the terminal's size (docker's HostConfig.ConsoleSize).
+    if (auto size = terminal_size(STDOUT_FILENO)) {
+      (*body)["HostConfig"]["ConsoleSize"] = Json::array({size->first, size->second});
+    }
+  }
   auto created = client.container_create(*body, o.name);
   if (!created) {
     write_err(
@@ -133,165 +132,54 @@ std::optional<std::string> create(const Client& client, const RunOptions& o, con
   return (*created)["Id"].get<std::string>();
 }
 
-// Forwards SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 to the container. The signals are
-// blocked in every thread; a detached thread takes them with sigwait.
-sigset_t proxied_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) {
-    sigaddset(&set, s);
-  }
-  return set;
-}
-
-// Must run before any other thread exists: threads inherit the mask, and a thread with the
-// signals unblocked would take the default action (the CLI dies, the container lives on).
-void block_proxied_signals() {
-  sigset_t set = proxied_signals();
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-}
-
-void start_signal_proxy(const Client& client, const std::string& id) {
-  sigset_t set = proxied_signals();
-  std::thread([client, id, set] {
-    for (;;) {
-      int sig = 0;
-      if (sigwait(&set, &sig) != 0) {
-        return;
-      }
-      (void)client.container_kill(id, std::to_string(sig));
-    }
-  }).detach();
-}
-
-int run_foreground(const Client& client, const RunOptions& o, const std::string& id) {
-  return start_and_follow(client, id, o.tty, o.rm, "");
-}
-
 }  // namespace
-
-int start_and_follow(const api::client::Client& client, const std::string& id, bool tty,
-                     bool remove, const std::string& since) {
-  block_proxied_signals();
-  // The waiter: its response head means the daemon registered it; the body carries the
-  // status. Started on its own thread so a daemon that holds the head back cannot hang us.
-  struct WaitState {
-    std::mutex mu;  // guards everything below
-    std::condition_variable cv;
-    bool head_done = false;
-    std::optional<Client::PendingWait> pending;
-    std::optional<base::Result<Json>> result;
-  };
-  auto st = std::make_shared<WaitState>();
-  std::thread waiter([client, id, st] {
-    auto pw = client.container_wait_begin(id, "next-exit");
-    if (!pw) {
-      std::lock_guard lock(st->mu);
-      st->head_done = true;
-      st->result = base::Result<Json>(std::move(pw).error());
-      st->cv.notify_all();
-      return;
-    }
-    Client::PendingWait* p;
-    {
-      std::lock_guard lock(st->mu);
-      st->pending.emplace(std::move(pw).value());
-      p = &*st->pending;
-      st->head_done = true;
-      st->cv.notify_all();
-    }
-    auto r = p->result();
-    std::lock_guard lock(st->mu);
-    st->result = std::move(r);
-    st->cv.notify_all();
-  });
-  {
-    std::unique_lock lock(st->mu);
-    st->cv.wait_for(lock, std::chrono::seconds(5), [&] { return st->head_done; });
-  }
-  auto cleanup = [&] {
-    {
-      std::lock_guard lock(st->mu);
-      if (st->pending && !st->result) {
-        st->pending->cancel();
-      }
-    }
-    waiter.join();
-    if (remove) {
-      (void)client.container_remove(id, true, true);
-    }
-  };
-
-  auto started = client.container_start(id);
-  if (!started) {
-    std::string msg = started.error().message();
-    write_err("mydocker: " + msg + "\n");
-    cleanup();
-    return start_error_exit_code(msg);
-  }
-  // docker's --sig-proxy (on by default): signals to the CLI go to the container. With -t
-  // too, since stdin is not attached yet and ^C reaches us, not the container's terminal.
-  start_signal_proxy(client, id);
-  api::client::LogsOptions lo;
-  lo.follow = true;
-  lo.since = since;
-  auto logs =
-      client.container_logs(id, lo, tty, [](api::client::StreamKind kind, std::string_view data) {
-        if (kind == api::client::StreamKind::Stderr || kind == api::client::StreamKind::SystemErr) {
-          write_err(data);
-        } else {
-          write_out(data);
-        }
-      });
-  if (!logs && logs.error().code() != base::ErrorCode::NotFound) {
-    write_err("mydocker: " + logs.error().to_string() + "\n");
-  }
-  waiter.join();
-  int code = 125;
-  {
-    std::lock_guard lock(st->mu);
-    if (st->result && st->result->has_value()) {
-      const Json& r = st->result->value();
-      if (r.contains("StatusCode") && r["StatusCode"].is_number()) {
-        code = r["StatusCode"].get<int>();
-      }
-      if (r.contains("Error") && r["Error"].is_object() && r["Error"].contains("Message") &&
-          r["Error"]["Message"].is_string() && !r["Error"]["Message"].get<std::string>().empty()) {
-        write_err("mydocker: " + r["Error"]["Message"].get<std::string>() + "\n");
-      }
-    } else if (st->result) {
-      write_err("mydocker: " + st->result->error().message() + "\n");
-    }
-  }
-  if (remove) {
-    (void)client.container_remove(id, true, true);
-  }
-  return code;
-}
 
 void register_run(CLI::App& parent, Registry& reg) {
   auto* sub = parent.add_subcommand("run", "Create and run a new container from an image");
   auto o = std::make_shared<RunOptions>();
   add_create_flags(sub, *o);
   sub->add_flag("-d,--detach", o->detach, "Run container in background and print container ID");
+  sub->add_option("--detach-keys", o->detach_keys,
+                  "Override the key sequence for detaching a container");
+  sub->add_flag("--sig-proxy", o->sig_proxy, "Proxy received signals to the process");
   Globals& g = reg.globals();
   reg.add(sub, [sub, o, &g]() -> int {
     if (auto r = take_positionals(sub, *o, "run"); !r) {
       write_err("mydocker: " + r.error().message() + "\n");
       return 125;
     }
-    if (o->interactive) {
-      write_err(
-          "mydocker: -i/--interactive is not supported yet: attaching stdin arrives with "
-          "the attach endpoint\n");
-      return 125;
+    if (o->detach && !o->attach.empty()) {
+      write_err("Conflicting options: -a and -d\n");
+      return 1;
     }
     auto client = make_client(g);
     if (!client) {
       return report(client.error(), 125);
     }
+    RunAttach ra;
+    if (!o->detach) {
+      ra.spec.tty = o->tty;
+      ra.spec.stdin_ = o->interactive;
+      ra.spec.stdout_ = o->attach.empty();
+      ra.spec.stderr_ = o->attach.empty();
+      for (const auto& a : o->attach) {
+        std::string s = a;
+        for (char& ch : s) {
+          ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        }
+        ra.spec.stdin_ = ra.spec.stdin_ || s == "stdin";
+        ra.spec.stdout_ = ra.spec.stdout_ || s == "stdout";
+        ra.spec.stderr_ = ra.spec.stderr_ || s == "stderr";
+      }
+      if (auto r = check_tty(ra.spec.stdin_, ra.spec.tty); !r) {
+        return report(r.error());
+      }
+      ra.spec.detach_keys = o->detach_keys;
+      ra.sig_proxy = o->sig_proxy;
+      ra.auto_remove = o->rm;
+    }
     int code = 0;
-    auto id = create(*client, *o, "run", o->detach, &code);
+    auto id = create(*client, *o, "run", true, &code);
     if (!id) {
       return code;
     }
@@ -305,7 +193,7 @@ void register_run(CLI::App& parent, Registry& reg) {
       write_out(*id + "\n");
       return 0;
     }
-    return run_foreground(*client, *o, *id);
+    return run_attached(*client, *id, ra);
   });
 }
 
@@ -319,19 +207,12 @@ void register_create(CLI::App& parent, Registry& reg) {
       write_err("mydocker: " + r.error().message() + "\n");
       return 125;
     }
-    if (o->interactive) {
-      write_err(
-          "mydocker: -i/--interactive is not supported yet: attaching stdin arrives with "
-          "the attach endpoint\n");
-      return 125;
-    }
     auto client = make_client(g);
     if (!client) {
       return report(client.error(), 125);
     }
     int code = 0;
     // A created container is started later by someone else: the daemon removes it.
-    o->detach = true;
     auto id = create(*client, *o, "create", true, &code);
     if (!id) {
       return code;

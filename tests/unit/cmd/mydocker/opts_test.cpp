@@ -276,5 +276,79 @@ TEST(OptsTest, TimeArgs) {
   EXPECT_EQ(parse_time_arg("1795976755.5", 0), "1795976755.5");
 }
 
+TEST(OptsTest, AttachFlagPicksStreamsAsDockersParse) {
+  RunOptions o;
+  o.image = "busybox";
+  auto body = [&] { return *build_create_body(o, true, fake_files, env_of({})); };
+  // No -a: stdout and stderr; -i adds stdin and StdinOnce.
+  EXPECT_EQ(body()["AttachStdout"], true);
+  EXPECT_EQ(body()["AttachStderr"], true);
+  EXPECT_EQ(body()["AttachStdin"], false);
+  EXPECT_EQ(body()["StdinOnce"], false);
+  o.interactive = true;
+  EXPECT_EQ(body()["AttachStdin"], true);
+  EXPECT_EQ(body()["OpenStdin"], true);
+  EXPECT_EQ(body()["StdinOnce"], true);
+  o.interactive = false;
+  o.attach = {"STDIN", "stderr"};
+  EXPECT_EQ(body()["AttachStdin"], true);
+  EXPECT_EQ(body()["AttachStdout"], false);
+  EXPECT_EQ(body()["AttachStderr"], true);
+  EXPECT_EQ(body()["StdinOnce"], false);  // stdin attached but not kept open (no -i)
+  o.attach = {"stdout", "bogus"};
+  auto bad = build_create_body(o, true, fake_files, env_of({}));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message(), "valid streams are STDIN, STDOUT and STDERR");
+  // Detached: nothing attached.
+  o.attach.clear();
+  o.interactive = true;
+  o.detach = true;
+  EXPECT_EQ(body()["AttachStdin"], false);
+  EXPECT_EQ(body()["AttachStdout"], false);
+  EXPECT_EQ(body()["StdinOnce"], false);
+  EXPECT_EQ(body()["OpenStdin"], true);
+}
+
+TEST(OptsTest, ExecConfigAsDockersParseExec) {
+  ExecFlags f;
+  f.command = {"sh", "-c", "env"};
+  f.env = {"A=1", "FROM_ENV"};
+  f.env_files = {"/envs"};
+  f.user = "nobody";
+  f.workdir = "/tmp";
+  f.tty = true;
+  f.interactive = true;
+  f.detach_keys = "ctrl-x,y";
+  auto files = [](const std::string& path) -> base::Result<std::string> {
+    if (path == "/envs") {
+      return std::string("# comment\nFILE=1\n");
+    }
+    return base::make_error(base::ErrorCode::NotFound, "no such file or directory");
+  };
+  auto c = build_exec_config(f, files, env_of({{"FROM_ENV", "host"}}));
+  ASSERT_TRUE(c) << c.error().to_string();
+  EXPECT_EQ((*c)["Cmd"], (Json{"sh", "-c", "env"}));
+  EXPECT_EQ((*c)["Env"], (Json{"FILE=1", "A=1", "FROM_ENV=host"}));
+  EXPECT_EQ((*c)["User"], "nobody");
+  EXPECT_EQ((*c)["WorkingDir"], "/tmp");
+  EXPECT_EQ((*c)["Tty"], true);
+  EXPECT_EQ((*c)["AttachStdin"], true);
+  EXPECT_EQ((*c)["AttachStdout"], true);
+  EXPECT_EQ((*c)["AttachStderr"], true);
+  EXPECT_EQ((*c)["DetachKeys"], "ctrl-x,y");
+  EXPECT_EQ((*c)["Privileged"], false);
+  f.detach = true;
+  c = build_exec_config(f, files, env_of({}));
+  ASSERT_TRUE(c);
+  EXPECT_EQ((*c)["AttachStdin"], false);
+  EXPECT_EQ((*c)["AttachStdout"], false);
+  EXPECT_EQ((*c)["AttachStderr"], false);
+  f.env_files = {"/missing"};
+  auto missing = build_exec_config(f, files, env_of({}));
+  ASSERT_FALSE(missing);
+  EXPECT_TRUE(missing.error().message().starts_with("open /missing: "))
+      << missing.error().message();
+}
+
 }  // namespace
 }  // namespace mydocker::cli
