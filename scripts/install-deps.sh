@@ -9,7 +9,8 @@ packages=(
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev googletest
   libarchive-dev libssl-dev libcurl4-openssl-dev
   busybox-static runc skopeo clang-format iproute2 jq util-linux procps
-  tini curl
+  tini curl tmux
+  python3-docker
 )
 
 missing=()
