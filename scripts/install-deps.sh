@@ -10,6 +10,9 @@ packages=(
   libarchive-dev libssl-dev libcurl4-openssl-dev
   busybox-static runc skopeo clang-format iproute2 jq util-linux procps
   tini curl tmux
+  docker-registry
+  apache2-utils
+  openssl
   python3-docker
 )
 

@@ -181,6 +181,11 @@ class Images {
   // of blobs removed.
   base::Result<size_t> collect_garbage();
 
+  // An image brought in piece by piece by a caller (a registry pull), with the guarantees of a
+  // load: see Ingest below.
+  class Ingest;
+  std::unique_ptr<Ingest> begin_ingest();
+
   // The top-layer chain ID of an image (nullopt for an image without layers).
   static std::optional<ChainId> top_layer(const content::ImageConfig& config);
 
@@ -225,6 +230,43 @@ class Images {
   std::mutex pin_mu_;
   std::map<std::string, int> pins_;
   std::atomic<uint64_t> layer_rechecks_{0};
+};
+
+// One image arriving from outside image/archive (image/registry's pull). Like a load, it holds
+// garbage collection off for its life; the blobs it pin()s are kept from other operations'
+// cleanup, and the layer references it hold()s belong to it until commit() gives the top one
+// to the image. Destroyed (committed or not) it drops the references still held and the pinned
+// blobs no image holds: a failed pull leaves nothing behind. Order for the caller: pin a blob
+// before writing or relying on it; register layers (LayerStore) and hold() each reference
+// taken; release() the ones below the top once the top is registered; commit().
+// Thread-safety: all methods may be called from several threads.
+class Images::Ingest {
+ public:
+  ~Ingest();
+  Ingest(const Ingest&) = delete;
+  Ingest& operator=(const Ingest&) = delete;
+
+  void pin(const Digest& blob);
+  void hold(const ChainId& layer);
+  // Gives back one reference this ingest holds (LayerStore::release). NotFound if it holds none.
+  base::Result<void> release(const ChainId& layer);
+  // Whether the compressed `blob` was verified to decompress to `diff` before; record that it
+  // was (see load()).
+  bool pair_verified(const Digest& blob, const DiffId& diff) const;
+  void remember_pair(const Digest& blob, const DiffId& diff);
+  // Adds the image (config bytes as received; `manifest` must be in the content store and name
+  // the image's layer blobs; `top` held by this ingest) and tags it with `names` (tags and
+  // name@digest references). Returns the image ID.
+  base::Result<ImageId> commit(const std::string& config_bytes, const Digest& manifest,
+                               const std::optional<ChainId>& top,
+                               const std::vector<reference::Reference>& names);
+
+ private:
+  friend class Images;
+  explicit Ingest(Images& images);
+  Images& images_;
+  std::unique_ptr<Op> op_;
+  mutable std::mutex mu_;  // guards op_->held
 };
 
 }  // namespace mydocker::image

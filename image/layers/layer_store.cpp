@@ -341,9 +341,28 @@ base::Result<RegisterResult> LayerStore::register_with_diff_id(const std::option
   return register_impl(parent, &diff_id, tar);
 }
 
-base::Result<RegisterResult> LayerStore::register_impl(const std::optional<ChainId>& parent,
-                                                       const DiffId* expected, ByteSource& tar) {
-  if (parent && !exists(*parent)) {
+base::Result<RegisterResult> LayerStore::register_with_diff_id(
+    const std::optional<ChainId>& parent, const DiffId& diff_id, ByteSource& tar,
+    const std::function<base::Result<void>()>& before_commit) {
+  ChainId chain = chain_id(parent.value_or(ChainId()), diff_id);
+  {
+    std::lock_guard lock(mu_);
+    auto it = layers_.find(chain.str());
+    if (it != layers_.end()) {
+      LayerInfo updated = it->second;
+      ++updated.refcount;
+      MYDOCKER_TRY(save_locked(updated));
+      it->second = updated;
+      return RegisterResult{chain, diff_id, false, std::nullopt};
+    }
+  }
+  return register_impl(parent, &diff_id, tar, &before_commit);
+}
+
+base::Result<RegisterResult> LayerStore::register_impl(
+    const std::optional<ChainId>& parent, const DiffId* expected, ByteSource& tar,
+    const std::function<base::Result<void>()>* before_commit) {
+  if (before_commit == nullptr && parent && !exists(*parent)) {
     return base::make_error(ErrorCode::NotFound, "parent layer `{}` not found", parent->str());
   }
   std::string tmp = MYDOCKER_TRY(make_temp_dir());
@@ -361,6 +380,9 @@ base::Result<RegisterResult> LayerStore::register_impl(const std::optional<Chain
     return base::make_error(ErrorCode::InvalidArgument,
                             "register layer: layer diff id mismatch: expected {}, got {}",
                             expected->str(), unpacked.diff_id.str());
+  }
+  if (before_commit != nullptr && *before_commit) {
+    MYDOCKER_TRY((*before_commit)());
   }
   LayerInfo info;
   info.diff_id = unpacked.diff_id;

@@ -32,6 +32,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -104,6 +105,13 @@ class LayerStore {
   // InvalidArgument "layer diff id mismatch: expected X, got Y" and nothing is kept.
   base::Result<RegisterResult> register_with_diff_id(const std::optional<ChainId>& parent,
                                                      const DiffId& diff_id, ByteSource& tar);
+  // The same for layers unpacked in parallel (a registry pull): `parent` need not exist while
+  // `tar` is unpacked. `before_commit` runs after the unpack and the DiffID check (e.g. it waits
+  // until another thread has registered the parent, or fails); the parent must exist when it
+  // returns. An error from it is returned and nothing is kept.
+  base::Result<RegisterResult> register_with_diff_id(
+      const std::optional<ChainId>& parent, const DiffId& diff_id, ByteSource& tar,
+      const std::function<base::Result<void>()>& before_commit);
 
   // Adds one reference. NotFound when absent.
   base::Result<void> retain(const ChainId& chain);
@@ -132,8 +140,9 @@ class LayerStore {
   LayerStore(std::string root, Options options);
   base::Result<void> load();
   base::Result<void> check_format();
-  base::Result<RegisterResult> register_impl(const std::optional<ChainId>& parent,
-                                             const DiffId* expected, ByteSource& tar);
+  base::Result<RegisterResult> register_impl(
+      const std::optional<ChainId>& parent, const DiffId* expected, ByteSource& tar,
+      const std::function<base::Result<void>()>* before_commit = nullptr);
   // Under mu_: persists `info` (temp + fsync + rename).
   base::Result<void> save_locked(const LayerInfo& info);
   // Under mu_: moves the layer dir into tmp/ (the caller removes it unlocked) and fixes the
