@@ -37,10 +37,12 @@ struct Request {
   std::string body;          // JSON/empty routes: the whole body (size-limited)
   BodyReader body_reader;    // stream routes only: the body, unbuffered
   wire::ApiVersion version;  // from the /vX.Y prefix, else the server's own
-  // Upgrade routes (attach, exec start): writes `head`'s status and headers as the upgrade
-  // answer ("101 UPGRADED" with Connection/Upgrade headers, or "200 OK" for a client that
-  // did not ask to upgrade, as dockerd) and hands the raw connection over; the transport
-  // then forgets it. Called at most once; unset on other routes.
+  // Upgrade routes (attach, exec start): writes `head`'s content type and headers as the
+  // upgrade answer ("101 UPGRADED" with Connection/Upgrade headers, or "200 OK" for a client
+  // that did not ask to upgrade, as dockerd) and hands the raw connection over; the transport
+  // then forgets it. A head whose status is neither 200 nor 101 is written as that status
+  // with `head.body` after it (dockerd's raw attach errors). Called at most once; unset on
+  // other routes.
   std::function<base::Result<base::Fd>(const struct Response& head)> hijack;
 
   std::string param(const std::string& name) const;

@@ -29,6 +29,7 @@ enum class BodyMode {
   Buffered,  // read whole, up to the JSON limit (413 beyond)
   Json,      // Buffered + Docker's Content-Type check when non-empty
   Stream,    // unbounded, pulled by the handler (image load/import)
+  Hijack,    // Json, and Request::hijack is set: the handler may take the connection over
 };
 
 using Handler = base::Result<void> (*)(Context& ctx, const Request& req, Response& resp);
@@ -43,6 +44,7 @@ struct Route {
 std::vector<Route> system_routes();
 std::vector<Route> container_routes();
 std::vector<Route> image_routes();
+std::vector<Route> exec_routes();
 
 // Matches `path` against `pattern`, filling `params`.
 bool match_route(std::string_view pattern, std::string_view path,

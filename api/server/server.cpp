@@ -8,14 +8,24 @@
 //
 // Threads: httplib serves each connection on a worker of its task queue. Long calls (wait,
 // logs with follow, export) hold their worker, so the queue is much larger than httplib's
-// default (kWorkers). Hijacked attach/exec (a later issue) needs the raw socket: the plan is a
-// subclass overriding httplib's private virtual process_and_close_socket(), which peeks the
-// request head (MSG_PEEK), serves upgrade routes on the socket itself and runs the keep-alive
-// loop over the protected process_request() for everything else (docs/api.md).
+// default (kWorkers).
+//
+// Connections: ApiHttp overrides httplib's (private virtual) process_and_close_socket() and runs
+// the keep-alive loop itself over the protected process_request(), with its own Stream
+// (ConnStream) in place of httplib's SocketStream. SocketStream reads 4 KiB ahead, so bytes a
+// client sent after a request would sit in its buffer; ConnStream never consumes past the end
+// of the request it is reading (a line read takes at most up to the end of the head, a body
+// read takes exactly what httplib asks for). That lets an upgrade route (attach, exec start)
+// take the socket over mid-connection -- docker-py sends exec start on the pooled connection
+// of exec create -- with nothing the client sent lost: Request::hijack writes the answer
+// itself, hands a dup() of the socket to the engine and marks the stream hijacked, after which
+// httplib's writes are dropped and the loop closes its descriptor without shutdown().
 #include "api/server/server.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <httplib.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -23,6 +33,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <cstring>
 #include <memory>
 #include <mutex>
 
@@ -39,9 +51,234 @@ constexpr size_t kWorkers = 64;
 // is a few KiB; the limit keeps a client from making the daemon buffer gigabytes.
 constexpr size_t kDefaultJsonLimit = 4 * 1024 * 1024;
 
+// Waits up to `timeout_ms` (-1: forever) for `events` on fd; the revents, 0 on timeout, -1 on
+// error.
+int poll_fd(int fd, short events, int timeout_ms) {
+  struct pollfd p {};
+  p.fd = fd;
+  p.events = events;
+  while (true) {
+    int n = ::poll(&p, 1, timeout_ms);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return -1;
+    }
+    return n == 0 ? 0 : p.revents;
+  }
+}
+
+int timeout_ms(time_t sec, time_t usec) {
+  return static_cast<int>(sec * 1000 + usec / 1000);
+}
+
+// Sends all of `data` (the socket is blocking); false when the peer is gone.
+bool send_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return false;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// One client connection, for httplib's request parser (see the file comment). Reads never
+// consume past the current request: httplib reads a head or chunk-size line one byte at a time,
+// and such a read takes from the socket at most up to the first blank line (the end of a head,
+// or of a chunked body) or else the last line end it sees; larger reads (bodies) take exactly
+// what is asked.
+class ConnStream final : public httplib::Stream {
+ public:
+  ConnStream(int fd, int read_timeout_ms, int write_timeout_ms)
+      : fd_(fd), read_timeout_ms_(read_timeout_ms), write_timeout_ms_(write_timeout_ms) {}
+
+  bool is_readable() const override {
+    if (pos_ < buf_.size()) {
+      return true;
+    }
+    int r = poll_fd(fd_, POLLIN, read_timeout_ms_);
+    return r > 0;
+  }
+  bool is_writable() const override {
+    int r = poll_fd(fd_, POLLOUT, write_timeout_ms_);
+    return r > 0 && (r & (POLLERR | POLLHUP)) == 0;
+  }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (size == 0) {
+      return 0;
+    }
+    if (pos_ < buf_.size()) {
+      size_t n = std::min(size, buf_.size() - pos_);
+      std::memcpy(ptr, buf_.data() + pos_, n);
+      pos_ += n;
+      return static_cast<ssize_t>(n);
+    }
+    if (!is_readable()) {
+      return -1;
+    }
+    if (size > 1) {
+      return recv_retry(ptr, size, 0);
+    }
+    // A line read: peek, then consume only what belongs to this request.
+    buf_.resize(kPeek);
+    pos_ = 0;
+    ssize_t n = recv_retry(buf_.data(), kPeek, MSG_PEEK);
+    if (n <= 0) {
+      buf_.clear();
+      return n;
+    }
+    std::string_view seen(buf_.data(), static_cast<size_t>(n));
+    size_t take = seen.size();
+    size_t crlf = seen.find("\r\n\r\n");
+    size_t lf = seen.find("\n\n");
+    if (crlf != std::string_view::npos || lf != std::string_view::npos) {
+      take = std::min(crlf == std::string_view::npos ? seen.size() : crlf + 4,
+                      lf == std::string_view::npos ? seen.size() : lf + 2);
+    } else if (size_t last = seen.rfind('\n'); last != std::string_view::npos) {
+      take = last + 1;
+    }
+    ssize_t got = recv_retry(buf_.data(), take, 0);
+    if (got <= 0) {
+      buf_.clear();
+      return got;
+    }
+    buf_.resize(static_cast<size_t>(got));
+    *ptr = buf_[0];
+    pos_ = 1;
+    return 1;
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    if (hijacked_) {
+      return static_cast<ssize_t>(size);  // the connection is the engine's now
+    }
+    if (!is_writable()) {
+      return -1;
+    }
+    while (true) {
+      ssize_t n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      return n;
+    }
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip.clear();
+    port = 0;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip.clear();
+    port = 0;
+  }
+  socket_t socket() const override { return fd_; }
+
+  int fd() const { return fd_; }
+  bool hijacked() const { return hijacked_; }
+  void set_hijacked() { hijacked_ = true; }
+  // Bytes read from the socket that httplib has not consumed (none between requests).
+  size_t buffered() const { return buf_.size() - pos_; }
+
+ private:
+  static constexpr size_t kPeek = 8192;
+
+  ssize_t recv_retry(char* ptr, size_t size, int flags) const {
+    while (true) {
+      ssize_t n = ::recv(fd_, ptr, size, flags);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      return n;
+    }
+  }
+
+  int fd_;
+  int read_timeout_ms_;
+  int write_timeout_ms_;
+  std::string buf_;
+  size_t pos_ = 0;
+  bool hijacked_ = false;
+};
+
+// The connection the current worker thread serves (handlers run on it).
+thread_local ConnStream* t_conn = nullptr;
+
+// Whether a request says its body length; Go's net/http reads a request that says neither
+// Content-Length nor chunked as bodiless, where httplib would read until the client closes.
+bool has_body_framing(const httplib::Request& req) {
+  if (req.has_header("Content-Length")) {
+    return true;
+  }
+  std::string te = req.get_header_value("Transfer-Encoding");
+  std::transform(te.begin(), te.end(), te.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return te.find("chunked") != std::string::npos;
+}
+
+class ApiHttp final : public httplib::Server {
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    ConnStream strm(sock, timeout_ms(read_timeout_sec_, read_timeout_usec_),
+                    timeout_ms(write_timeout_sec_, write_timeout_usec_));
+    t_conn = &strm;
+    bool ret = false;
+    size_t count = keep_alive_max_count_;
+    while (count > 0 && wait_request(strm)) {
+      bool connection_closed = false;
+      ret = process_request(strm, count == 1, connection_closed, [](httplib::Request& req) {
+        if (!has_body_framing(req)) {
+          req.set_header("Content-Length", "0");
+        }
+      });
+      if (strm.hijacked() || !ret || connection_closed) {
+        break;
+      }
+      --count;
+    }
+    t_conn = nullptr;
+    // A hijacked socket lives on in the engine (a dup): shutdown() would end it there too.
+    if (!strm.hijacked()) {
+      ::shutdown(sock, SHUT_RDWR);
+    }
+    ::close(sock);
+    return ret;
+  }
+
+  // Waits for the next request of a keep-alive connection; false on timeout, on the client's
+  // close, and when the server stops.
+  bool wait_request(const ConnStream& strm) const {
+    if (strm.buffered() > 0) {
+      return true;
+    }
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(keep_alive_timeout_sec_);
+    while (svr_sock_ != INVALID_SOCKET) {
+      int r = poll_fd(strm.fd(), POLLIN, 100);
+      if (r < 0) {
+        return false;
+      }
+      if (r > 0) {
+        return true;  // a request, or EOF (process_request then ends the loop)
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return false;
+      }
+    }
+    return false;
+  }
+};
+
 class SinkWriter final : public StreamWriter {
  public:
-  explicit SinkWriter(httplib::DataSink& sink) : sink_(sink) {}
+  explicit SinkWriter(httplib::DataSink& sink) : sink_(sink), fd_(t_conn ? t_conn->fd() : -1) {}
   bool write(std::string_view data) override {
     if (data.empty()) {
       return ok_;
@@ -49,13 +286,88 @@ class SinkWriter final : public StreamWriter {
     ok_ = ok_ && sink_.write(data.data(), data.size());
     return ok_;
   }
-  // TODO(issue 5): poll the connection (POLLRDHUP) once the transport exposes it.
-  bool alive() override { return ok_; }
+  // The client's close (or half-close) shows as POLLRDHUP/POLLHUP without reading anything.
+  bool alive() override {
+    if (!ok_ || fd_ < 0) {
+      return ok_;
+    }
+    int r = poll_fd(fd_, POLLRDHUP, 0);
+    if (r < 0 || (r & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0) {
+      ok_ = false;
+    }
+    return ok_;
+  }
 
  private:
   httplib::DataSink& sink_;
+  int fd_;
   bool ok_ = true;
 };
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 409:
+      return "Conflict";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return status >= 500 ? "Internal Server Error" : "Error";
+  }
+}
+
+// Takes the current connection over for an upgrade route (see Request::hijack).
+base::Result<base::Fd> hijack_connection(bool upgrade, const Response& head) {
+  ConnStream* conn = t_conn;
+  if (conn == nullptr || conn->hijacked()) {
+    return base::make_error(base::ErrorCode::Internal, "the connection cannot be hijacked");
+  }
+  if (conn->buffered() > 0) {
+    // Cannot happen with ConnStream's reads; refuse rather than lose the client's bytes.
+    return base::make_error(base::ErrorCode::Internal, "unread bytes before the upgrade");
+  }
+  int dup = ::fcntl(conn->fd(), F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) {
+    return base::sys_error("dup the connection");
+  }
+  base::Fd fd = base::Fd::adopt(dup);
+  // From here on httplib writes nothing and closes only its own descriptor.
+  conn->set_hijacked();
+  // httplib may have set receive/send timeouts on the socket: the stream may idle for hours.
+  struct timeval none {};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
+
+  std::string out;
+  bool error_answer = head.status != 101 && head.status != 200;
+  if (error_answer) {
+    out = fmt::format("HTTP/1.1 {} {}\r\n", head.status, reason_phrase(head.status));
+  } else {
+    out = upgrade ? "HTTP/1.1 101 UPGRADED\r\n" : "HTTP/1.1 200 OK\r\n";
+  }
+  if (!head.content_type.empty()) {
+    out += "Content-Type: " + head.content_type + "\r\n";
+  }
+  if (upgrade && !error_answer) {
+    out += "Connection: Upgrade\r\nUpgrade: tcp\r\n";
+  }
+  for (const auto& [k, v] : head.headers) {
+    out += k + ": " + v + "\r\n";
+  }
+  out += "\r\n";
+  out += head.body;
+  if (!send_all(fd.get(), out)) {
+    return base::make_error(base::ErrorCode::Cancelled, "the client went away");
+  }
+  return fd;
+}
 
 // Go's path.Clean as gorilla/mux applies it (keeping a trailing slash).
 std::string clean_path(std::string_view p) {
@@ -107,7 +419,7 @@ class HttpServer final : public Server {
  public:
   HttpServer(engine::Daemon& daemon, ServerOptions options)
       : options_(std::move(options)), ctx_{daemon, options_} {
-    for (auto* table : {&system_routes, &container_routes, &image_routes}) {
+    for (auto* table : {&system_routes, &container_routes, &image_routes, &exec_routes}) {
       for (auto& r : (*table)()) {
         routes_.push_back(r);
       }
@@ -343,7 +655,7 @@ class HttpServer final : public Server {
         error(res, 413, fmt::format("request body is larger than {} bytes", limit));
         return;
       }
-      if (route->body == BodyMode::Json && !req.body.empty()) {
+      if ((route->body == BodyMode::Json || route->body == BodyMode::Hijack) && !req.body.empty()) {
         std::string ct = hreq.get_header_value("Content-Type");
         if (media_type(ct) != "application/json") {
           error(res, 400,
@@ -351,6 +663,12 @@ class HttpServer final : public Server {
           return;
         }
       }
+    }
+
+    if (route->body == BodyMode::Hijack) {
+      // dockerd checks only that the header is there (its value is not looked at).
+      bool upgrade = hreq.has_header("Upgrade");
+      req.hijack = [upgrade](const Response& head) { return hijack_connection(upgrade, head); };
     }
 
     Response resp;
@@ -366,6 +684,9 @@ class HttpServer final : public Server {
       // A stream route that failed before reading its body: drain it, or its bytes would be
       // parsed as the next request on this keep-alive connection.
       (*reader)([](const char*, size_t) { return true; });
+    }
+    if (t_conn != nullptr && t_conn->hijacked()) {
+      return;  // answered on the connection itself; httplib's response goes nowhere
     }
     if (!r) {
       int status = http_status(r.error().code());
@@ -410,7 +731,7 @@ class HttpServer final : public Server {
   ServerOptions options_;
   Context ctx_;
   std::vector<Route> routes_;
-  httplib::Server http_;
+  ApiHttp http_;
   std::atomic<bool> stopped_{false};
 };
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace mydocker::api::server::testing {
 
@@ -348,6 +349,106 @@ base::Result<engine::DiskUsage> FakeDaemon::disk_usage() {
     du.containers.push_back(c);
   }
   return du;
+}
+
+base::Result<void> FakeDaemon::attach(std::string_view ref, const engine::AttachOptions& options,
+                                      const engine::Upgrade& upgrade) {
+  bool tty = false;
+  {
+    std::lock_guard lock(mu_);
+    if (options.detach_keys == "bad") {
+      return base::make_error(ErrorCode::InvalidArgument, "Invalid detach keys (bad) provided");
+    }
+    auto* c = MYDOCKER_TRY(find_locked(ref));
+    tty = c->config.tty;
+    last_attach = options;
+  }
+  auto conn = MYDOCKER_TRY(upgrade(tty));
+  std::lock_guard lock(mu_);
+  conns_.push_back(std::move(conn));
+  cv_.notify_all();
+  return base::ok();
+}
+
+base::Result<void> FakeDaemon::resize(std::string_view ref, int height, int width) {
+  std::lock_guard lock(mu_);
+  auto* c = MYDOCKER_TRY(find_locked(ref));
+  if (c->state.status != Status::Running) {
+    return base::make_error(ErrorCode::Conflict, "Container {} is not running", c->id);
+  }
+  last_resize = {height, width};
+  return base::ok();
+}
+
+base::Result<std::string> FakeDaemon::exec_create(std::string_view ref,
+                                                  const engine::ExecConfig& config) {
+  std::lock_guard lock(mu_);
+  auto* c = MYDOCKER_TRY(find_locked(ref));
+  if (c->state.status != Status::Running) {
+    return base::make_error(ErrorCode::Conflict, "Container {} is not running", c->id);
+  }
+  engine::ExecInfo e;
+  e.id = fmt::format("{:0>4}", next_++) + std::string(60, 'e');
+  e.container_id = c->id;
+  e.config = config;
+  e.detach_keys = config.detach_keys;
+  execs_[e.id] = e;
+  return e.id;
+}
+
+base::Result<void> FakeDaemon::exec_start(std::string_view exec_id,
+                                          const engine::ExecStartOptions& options,
+                                          const engine::Upgrade& upgrade) {
+  bool tty = false;
+  {
+    std::lock_guard lock(mu_);
+    auto it = execs_.find(std::string(exec_id));
+    if (it == execs_.end()) {
+      return base::make_error(ErrorCode::NotFound, "No such exec instance: {}", exec_id);
+    }
+    last_exec_start = options;
+    it->second.running = true;
+    it->second.pid = 4242;
+    tty = it->second.config.tty;
+  }
+  if (options.detach) {
+    return base::ok();
+  }
+  auto conn = MYDOCKER_TRY(upgrade(tty));
+  std::lock_guard lock(mu_);
+  conns_.push_back(std::move(conn));
+  cv_.notify_all();
+  return base::ok();
+}
+
+base::Result<engine::ExecInfo> FakeDaemon::exec_inspect(std::string_view exec_id) {
+  std::lock_guard lock(mu_);
+  auto it = execs_.find(std::string(exec_id));
+  if (it == execs_.end()) {
+    return base::make_error(ErrorCode::NotFound, "No such exec instance: {}", exec_id);
+  }
+  return it->second;
+}
+
+base::Result<void> FakeDaemon::exec_resize(std::string_view exec_id, int height, int width) {
+  std::lock_guard lock(mu_);
+  auto it = execs_.find(std::string(exec_id));
+  if (it == execs_.end()) {
+    return base::make_error(ErrorCode::NotFound, "No such exec instance: {}", exec_id);
+  }
+  last_resize = {height, width};
+  return base::ok();
+}
+
+base::Fd FakeDaemon::take_conn() {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, std::chrono::seconds(5), [&] { return !conns_.empty(); });
+  if (conns_.empty()) {
+    return base::Fd();
+  }
+  base::Fd fd = std::move(conns_.front());
+  conns_.erase(conns_.begin());
+  return fd;
 }
 
 }  // namespace mydocker::api::server::testing

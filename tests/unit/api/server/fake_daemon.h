@@ -63,21 +63,22 @@ class FakeDaemon final : public engine::Daemon {
   image::Images& images() override { return *images_; }
   engine::SystemInfo info() override;
   base::Result<engine::DiskUsage> disk_usage() override;
-  // Streams: not faked yet (the attach/exec/events/stats tests drive them).
-  base::Result<void> attach(std::string_view, const engine::AttachOptions&,
-                            const engine::Upgrade&) override {
-    return unimplemented();
-  }
-  base::Result<void> resize(std::string_view, int, int) override { return unimplemented(); }
-  base::Result<std::string> exec_create(std::string_view, const engine::ExecConfig&) override {
-    return unimplemented();
-  }
-  base::Result<void> exec_start(std::string_view, const engine::ExecStartOptions&,
-                                const engine::Upgrade&) override {
-    return unimplemented();
-  }
-  base::Result<engine::ExecInfo> exec_inspect(std::string_view) override { return unimplemented(); }
-  base::Result<void> exec_resize(std::string_view, int, int) override { return unimplemented(); }
+  // Attach and exec: the engine side of a hijack. The upgraded connection is kept for the
+  // test (take_conn); exec records are in memory. Detach keys "bad" are refused as dockerd.
+  base::Result<void> attach(std::string_view ref, const engine::AttachOptions& options,
+                            const engine::Upgrade& upgrade) override;
+  base::Result<void> resize(std::string_view ref, int height, int width) override;
+  base::Result<std::string> exec_create(std::string_view ref,
+                                        const engine::ExecConfig& config) override;
+  base::Result<void> exec_start(std::string_view exec_id, const engine::ExecStartOptions& options,
+                                const engine::Upgrade& upgrade) override;
+  base::Result<engine::ExecInfo> exec_inspect(std::string_view exec_id) override;
+  base::Result<void> exec_resize(std::string_view exec_id, int height, int width) override;
+  // The next connection an attach or exec start upgraded (waits up to 5 s; invalid if none).
+  base::Fd take_conn();
+  engine::AttachOptions last_attach;
+  engine::ExecStartOptions last_exec_start;
+  std::pair<int, int> last_resize{0, 0};
   base::Result<void> events(const engine::EventsOptions&, const engine::EventSink&) override {
     return unimplemented();
   }
@@ -97,6 +98,8 @@ class FakeDaemon final : public engine::Daemon {
   std::condition_variable cv_;
   std::map<std::string, engine::ContainerInfo> containers_;  // by ID
   std::map<std::string, std::vector<engine::LogEntry>> logs_;
+  std::vector<base::Fd> conns_;
+  std::map<std::string, engine::ExecInfo> execs_;
   int next_ = 1;
 };
 
