@@ -51,6 +51,13 @@ class FakeRegistry {
         return;
       }
       std::lock_guard lock(mu_);
+      ++manifest_requests_;
+      if (unavailable_ > 0) {
+        --unavailable_;
+        res.status = 503;
+        res.set_content("busy", "text/plain");
+        return;
+      }
       auto it = manifests_.find(req.matches[1].str());
       if (it == manifests_.end()) {
         res.status = 404;
@@ -115,6 +122,15 @@ class FakeRegistry {
   void set_blob(const Digest& d, std::string data) {
     std::lock_guard lock(mu_);
     blobs_[d.str()] = std::move(data);
+  }
+  // The next `n` manifest requests answer 503.
+  void unavailable(int n) {
+    std::lock_guard lock(mu_);
+    unavailable_ = n;
+  }
+  int manifest_requests() {
+    std::lock_guard lock(mu_);
+    return manifest_requests_;
   }
   void remove_blob(const Digest& d) {
     std::lock_guard lock(mu_);
@@ -188,6 +204,8 @@ class FakeRegistry {
   std::set<std::string> rejected_;
   int token_requests_ = 0;
   std::vector<std::string> scopes_;
+  int unavailable_ = 0;
+  int manifest_requests_ = 0;
 };
 
 class FakeRegistryTest : public ::testing::Test {
@@ -196,8 +214,9 @@ class FakeRegistryTest : public ::testing::Test {
     store_ = mydocker::testing::open_store(tmp_.path() + "/store");
     ASSERT_TRUE(store_);
   }
-  std::unique_ptr<Client> client(std::optional<Credentials> creds = std::nullopt) {
+  std::unique_ptr<Client> client(std::optional<Credentials> creds = std::nullopt, int retries = 3) {
     RegistryOptions o;
+    o.retries = retries;
     o.retry_backoff = std::chrono::milliseconds(5);
     o.certs_dir = "/nonexistent";
     if (creds) {
@@ -262,6 +281,40 @@ TEST_F(FakeRegistryTest, DroppedConnectionResumesTheBlob) {
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_EQ(r->id, img.id);
   EXPECT_EQ(fake_.blob_requests(layer), 2);
+}
+
+TEST_F(FakeRegistryTest, ServerErrorsAreRetriedWithBackoff) {
+  auto img = mydocker::testing::make_image({"busy"});
+  fake_.serve(img, "v1");
+  fake_.unavailable(2);
+  auto c = client();
+  auto r = pull(*store_, *c, ref(":v1"));
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(fake_.manifest_requests(), 3);
+
+  fake_.unavailable(10);
+  auto gives_up = client(std::nullopt, 1)->get_manifest("fake", "v1");
+  ASSERT_FALSE(gives_up);
+  EXPECT_EQ(gives_up.error().code(), base::ErrorCode::Unavailable);
+  EXPECT_EQ(gives_up.error().message(), "received unexpected HTTP status: 503 Service Unavailable");
+}
+
+TEST_F(FakeRegistryTest, InterruptedPullLeavesNothingAndARestartCompletes) {
+  auto img = mydocker::testing::make_image({"first", "second-is-cut"});
+  fake_.serve(img, "v1");
+  fake_.drop_once(Digest::sha256_of(img.layer_blobs[1]));
+  auto no_retry = client(std::nullopt, 0);
+  auto cut = pull(*store_, *no_retry, ref(":v1"));
+  ASSERT_FALSE(cut);
+  expect_nothing_stored();
+  // As after a daemon restart: the store reopens clean and the pull starts over.
+  store_.reset();
+  store_ = mydocker::testing::open_store(tmp_.path() + "/store");
+  ASSERT_TRUE(store_);
+  expect_nothing_stored();
+  auto again = pull(*store_, *client(), ref(":v1"));
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(again->id, img.id);
 }
 
 TEST_F(FakeRegistryTest, TruncatedOrMissingBlobIsRefused) {
