@@ -6,18 +6,23 @@
 // runtime state. It outlives the daemon (setsid, no parent-death signal, SIGPIPE ignored), so
 // a daemon restarted after kill -9 finds its containers still running.
 //
-// Stdin is /dev/null for now; an interactive stdin (attach) would be one more fd in the poll
-// loop below, fed from a socket in the state dir.
+// Streams (cmd/mydocker-shim/streams.h): clients attached at spawn (inherited descriptors)
+// or through the control socket <state-dir>/shim.sock get the container's output and feed
+// its stdin; exec'd processes are started from the control socket too, and their stdio is
+// served the same way (without a log). The init's and each exec's exit is recorded
+// (exit.json, exec-<id>.json) before their connections close.
 #include <fcntl.h>
 #include <malloc.h>
 #include <net/if.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,27 +34,31 @@
 #include <optional>
 #include <string>
 
+#include "cmd/mydocker-shim/streams.h"
 #include "engine/logs/json_file.h"
 #include "engine/shim/proto.h"
 #include "runtime/base/file.h"
 #include "runtime/process/console.h"
 #include "runtime/state/container.h"
 
+namespace mydocker::cmd::shim {
+
 namespace {
-
-namespace base = mydocker::base;
-namespace logs = mydocker::engine::logs;
-namespace rt = mydocker::runtime;
-namespace shim = mydocker::engine::shim;
-using base::ErrorCode;
-
 // The shim's own stderr (the daemon's), kept aside while fds 1 and 2 go to the container.
 int g_diag_fd = 2;
+}  // namespace
 
 void diag(const std::string& msg) {
   std::string line = "mydocker-shim: " + msg + "\n";
   (void)base::write_all(g_diag_fd, line);
 }
+
+namespace {
+
+namespace logs = engine::logs;
+namespace rt = runtime;
+namespace proto = engine::shim;
+using base::ErrorCode;
 
 // MYDOCKER_RUNTIME_TIMING=1 (as the runtime's own phase timer): one line per shim phase on
 // the shim's stderr.
@@ -80,14 +89,14 @@ PhaseTimer& timer() {
 
 // One line on fd 3, then closed: the daemon waits for exactly this. A daemon that died in
 // the meantime makes the write fail with EPIPE (SIGPIPE is ignored); the shim carries on.
-void report(const shim::ReadyMessage& msg) {
+void report(const proto::ReadyMessage& msg) {
   static bool done = false;
   if (done) {
     return;
   }
   done = true;
-  (void)base::write_all(shim::kReadyFd, msg.to_json().dump() + "\n");
-  ::close(shim::kReadyFd);
+  (void)base::write_all(proto::kReadyFd, msg.to_json().dump() + "\n");
+  ::close(proto::kReadyFd);
 }
 
 // What the shim needs from config.json beyond what the runtime does with it.
@@ -171,50 +180,149 @@ int exit_code_of(int status) {
   return 255;
 }
 
-// A source of container output: a pipe (stdout, stderr) or the pty master.
-struct Source {
-  base::Fd fd;
-  const char* stream = "stdout";
-};
+// Pipe buffer of the init's stdout and stderr. The pages are only used while output waits.
+constexpr int kOutputPipeSize = 1 << 20;
+
+// Most a control request can be (an exec's process with its environment).
+constexpr size_t kMaxRequest = 1 << 20;
+
+proto::ControlReply reply_error(const base::Error& e) {
+  proto::ControlReply r;
+  r.error = e.to_string();
+  r.code = static_cast<int>(e.code());
+  return r;
+}
+
+proto::ControlReply reply_error(ErrorCode code, std::string message) {
+  return reply_error(base::Error(code, std::move(message)));
+}
+
+// <state-dir>/shim.sock, mode 0600. A path too long for sun_path is bound through an O_PATH
+// descriptor of the directory, as the daemon connects to it.
+base::Result<base::Fd> listen_control(const std::string& state_dir) {
+  std::string path = state_dir + "/" + proto::kControlSocket;
+  ::unlink(path.c_str());  // a previous run's
+  int s = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (s < 0) {
+    return base::sys_error("control socket");
+  }
+  base::Fd sock = base::Fd::adopt(s);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  base::Fd dir;
+  std::string bind_path = path;
+  if (bind_path.size() >= sizeof addr.sun_path) {
+    dir = MYDOCKER_TRY(base::Fd::open(state_dir, O_PATH | O_DIRECTORY));
+    bind_path = fmt::format("/proc/self/fd/{}/{}", dir.get(), proto::kControlSocket);
+  }
+  std::memcpy(addr.sun_path, bind_path.c_str(), bind_path.size() + 1);
+  mode_t old = ::umask(0177);
+  int rc = ::bind(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  ::umask(old);
+  if (rc < 0) {
+    return base::sys_error("bind `{}`", path);
+  }
+  if (::listen(sock.get(), 128) < 0) {
+    auto err = base::sys_error("listen on `{}`", path);
+    ::unlink(path.c_str());
+    return err;
+  }
+  return sock;
+}
 
 class Shim {
  public:
-  Shim(shim::ShimConfig config, shim::ShimPid me) : config_(std::move(config)), me_(me) {}
+  Shim(proto::ShimConfig config, proto::ShimPid me, std::vector<base::Fd> inherited)
+      : config_(std::move(config)), me_(me), inherited_(std::move(inherited)) {}
 
   // Everything up to the ready line. Returns false when the container did not start (the
   // error has been reported).
   bool start();
-  // The container runs: copy output until the init exits, then clean up. Returns the
-  // shim's exit code.
+  // The container runs: serve its streams and control requests until the init exits, then
+  // clean up. Returns the shim's exit code.
   int supervise();
 
   void signal_fd(base::Fd fd) { signal_fd_ = std::move(fd); }
 
  private:
+  // Adapters from epoll events to the shim's handlers.
+  class Handler final : public Watch {
+   public:
+    Handler(Shim* shim, void (Shim::*fn)()) : shim_(shim), fn_(fn) {}
+    void handle(uint32_t) override { (shim_->*fn_)(); }
+
+   private:
+    Shim* shim_;
+    void (Shim::*fn_)();
+  };
+  // An accepted control connection whose request has not arrived yet.
+  class ControlConn final : public Watch {
+   public:
+    ControlConn(Shim* shim, base::Fd fd) : fd_(std::move(fd)), shim_(shim) {}
+    void handle(uint32_t events) override {
+      if (fd_ && (shim_->serve_control(fd_.get()) || (events & (EPOLLHUP | EPOLLERR)))) {
+        shim_->end_control_conn(this);
+      }
+    }
+    base::Fd fd_;
+
+   private:
+    Shim* shim_;
+  };
+
   base::Result<void> setup_stdio();
   base::Result<void> create_and_start();
-  void pump(Source& src, bool draining);
   void log(const char* stream, std::string_view data);
+  void on_signal();
+  void exec_exited(Proc* p, int status);
+  void on_accept();
+  // Reads and answers one request on `fd`; false when it has not arrived yet.
+  bool serve_control(int fd);
+  void end_control_conn(ControlConn* c);
+  void close_control();
+  proto::ControlReply handle(const proto::ControlRequest& req, base::Fd conn);
+  proto::ControlReply resize(const proto::ControlRequest& req);
+  proto::ControlReply exec(const proto::ControlRequest& req, base::Fd conn);
+  base::Result<void> restore_stdio();
 
-  shim::ShimConfig config_;
-  shim::ShimPid me_;
+  proto::ShimConfig config_;
+  proto::ShimPid me_;
+  std::vector<base::Fd> inherited_;
   std::optional<logs::JsonFileWriter> writer_;
   bool log_failed_ = false;
   SpecFacts facts_;
   std::optional<rt::Container> container_;
+  pid_t init_pid_ = 0;
+  std::optional<int> init_status_;
+  bool exiting_ = false;
   base::Fd signal_fd_;
   base::Fd dev_null_;
+  base::Fd stdin_read_;
+  base::Fd stdin_write_;
+  base::Fd stdout_read_;
   base::Fd stdout_write_;
+  base::Fd stderr_read_;
   base::Fd stderr_write_;
   base::Fd console_ours_;
   base::Fd console_theirs_;
-  Source sources_[2];
-  size_t n_sources_ = 0;
+  base::Fd master_;
+  base::Fd listener_;
+  Streams streams_;
+  std::unique_ptr<Handler> signal_watch_;
+  std::unique_ptr<Handler> listen_watch_;
+  std::vector<std::unique_ptr<ControlConn>> control_conns_;
 };
 
 base::Result<void> Shim::setup_stdio() {
   dev_null_ = MYDOCKER_TRY(base::Fd::open("/dev/null", O_RDWR));
-  if (::dup2(dev_null_.get(), 0) < 0) {
+  if (config_.open_stdin && !config_.tty) {
+    base::Pipe in = MYDOCKER_TRY(base::make_pipe());
+    if (::dup2(in.read.get(), 0) < 0) {
+      return base::sys_error("container stdin");
+    }
+    stdin_read_ = std::move(in.read);
+    stdin_write_ = std::move(in.write);
+  } else if (::dup2(dev_null_.get(), 0) < 0) {
     return base::sys_error("stdin from /dev/null");
   }
   if (config_.tty) {
@@ -229,23 +337,31 @@ base::Result<void> Shim::setup_stdio() {
     ::dup2(dev_null_.get(), 2);
     return base::ok();
   }
-  if (config_.log_path.empty()) {
-    // Log driver none: nothing to copy, nothing to poll.
-    ::dup2(dev_null_.get(), 1);
-    ::dup2(dev_null_.get(), 2);
-    return base::ok();
-  }
+  // Pipes even without a log: a client may attach later.
   base::Pipe out = MYDOCKER_TRY(base::make_pipe());
   base::Pipe err = MYDOCKER_TRY(base::make_pipe());
+  // Larger pipes: fewer wake-ups of the shim per MiB of output (the kernel caps this at
+  // /proc/sys/fs/pipe-max-size; a refusal just leaves the default).
+  ::fcntl(out.read.get(), F_SETPIPE_SZ, kOutputPipeSize);
+  ::fcntl(err.read.get(), F_SETPIPE_SZ, kOutputPipeSize);
   // dup2 clears O_CLOEXEC on 1 and 2: the init inherits them through clone and exec.
   if (::dup2(out.write.get(), 1) < 0 || ::dup2(err.write.get(), 2) < 0) {
     return base::sys_error("container stdio");
   }
   stdout_write_ = std::move(out.write);
   stderr_write_ = std::move(err.write);
-  sources_[0] = Source{std::move(out.read), "stdout"};
-  sources_[1] = Source{std::move(err.read), "stderr"};
-  n_sources_ = 2;
+  stdout_read_ = std::move(out.read);
+  stderr_read_ = std::move(err.read);
+  return base::ok();
+}
+
+// Our 0/1/2 back to /dev/null and the daemon's stderr once a child holds its copies (ours
+// would keep its pipes from reporting EOF).
+base::Result<void> Shim::restore_stdio() {
+  if (::dup2(dev_null_.get(), 0) < 0 || ::dup2(dev_null_.get(), 1) < 0 ||
+      ::dup2(g_diag_fd, 2) < 0) {
+    return base::sys_error("restore the shim's stdio");
+  }
   return base::ok();
 }
 
@@ -259,8 +375,8 @@ base::Result<void> Shim::create_and_start() {
   auto c = rt::Container::create(config_.id, config_.bundle, options);
   timer().mark("runtime create");
   // The init holds its copies now; ours must go, or the pipes never report EOF.
-  ::dup2(dev_null_.get(), 1);
-  ::dup2(g_diag_fd, 2);
+  (void)restore_stdio();
+  stdin_read_.reset();
   stdout_write_.reset();
   stderr_write_.reset();
   console_theirs_.reset();
@@ -275,11 +391,9 @@ base::Result<void> Shim::create_and_start() {
           config_.log_path, {config_.log_max_size, config_.log_max_files}));
     }
     if (config_.tty) {
-      base::Fd master = MYDOCKER_TRY_CTX(rt::process::recv_fd(console_ours_.get()),
-                                         "receive the container's pty");
+      master_ = MYDOCKER_TRY_CTX(rt::process::recv_fd(console_ours_.get()),
+                                 "receive the container's pty");
       console_ours_.reset();
-      sources_[0] = Source{std::move(master), "stdout"};
-      n_sources_ = 1;
     }
     if (facts_.new_netns) {
       MYDOCKER_TRY(bring_up_loopback(container_->pid()));
@@ -299,26 +413,36 @@ base::Result<void> Shim::create_and_start() {
 
 bool Shim::start() {
   facts_ = spec_facts(config_.bundle);
+  auto fail = [&](const std::string& msg) {
+    ::unlink((config_.state_dir + "/" + proto::kControlSocket).c_str());
+    report({0, msg});
+    return false;
+  };
+  if (!streams_.valid()) {
+    return fail("epoll: " + std::string(std::strerror(errno)));
+  }
+  // Before the container starts: the daemon may connect as soon as it learns the container
+  // runs.
+  auto listener = listen_control(config_.state_dir);
+  if (!listener) {
+    return fail(listener.error().to_string());
+  }
+  listener_ = std::move(*listener);
   auto stdio = setup_stdio();
   if (!stdio) {
-    report({0, stdio.error().to_string()});
-    return false;
+    return fail(stdio.error().to_string());
   }
   auto created = create_and_start();
   if (!created) {
-    report({0, created.error().to_string()});
-    return false;
+    return fail(created.error().to_string());
   }
-  for (size_t i = 0; i < n_sources_; ++i) {
-    ::fcntl(sources_[i].fd.get(), F_SETFL, O_NONBLOCK);
-  }
+  init_pid_ = container_->pid();
   me_.container_pid = container_->pid();
-  auto written = shim::write_pid(config_.state_dir, me_);
+  auto written = proto::write_pid(config_.state_dir, me_);
   if (!written) {
     // Without shim.pid a restarted daemon cannot find us: better no container than a lost one.
     (void)container_->destroy(true);
-    report({0, "record the shim: " + written.error().to_string()});
-    return false;
+    return fail("record the shim: " + written.error().to_string());
   }
   timer().mark("shim.pid");
   report({container_->pid(), ""});
@@ -342,89 +466,328 @@ void Shim::log(const char* stream, std::string_view data) {
   }
 }
 
-void Shim::pump(Source& src, bool draining) {
-  char buf[64 * 1024];
+void Shim::on_signal() {
+  signalfd_siginfo si{};
+  while (::read(signal_fd_.get(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+  }
+  // As a subreaper we also collect orphans the container leaves (no pid namespace).
   for (;;) {
-    ssize_t n = ::read(src.fd.get(), buf, sizeof buf);
-    if (n > 0) {
-      log(src.stream, std::string_view(buf, static_cast<size_t>(n)));
-      if (!draining && static_cast<size_t>(n) < sizeof buf) {
-        return;  // back to poll: the other stream gets its turn
+    int st = 0;
+    pid_t r = ::waitpid(-1, &st, WNOHANG);
+    if (r <= 0) {
+      break;
+    }
+    if (r == init_pid_) {
+      init_status_ = st;
+      continue;
+    }
+    Proc* p = streams_.find_proc(r);
+    if (p != nullptr && !p->exec_id().empty()) {
+      exec_exited(p, st);
+    }
+  }
+}
+
+// Output first, then the exit file, then the connection closes: a client that sees EOF can
+// read how the process ended at once.
+void Shim::exec_exited(Proc* p, int status) {
+  timer().mark("exec exited");
+  streams_.drain(p);
+  proto::ExecExit e;
+  e.exit_code = exit_code_of(status);
+  auto written = proto::write_exec_exit(config_.state_dir, p->exec_id(), e);
+  if (!written) {
+    diag(written.error().to_string());
+  }
+  streams_.finish(p);
+}
+
+void Shim::on_accept() {
+  for (;;) {
+    int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) {
+      if (errno == EINTR) {
+        continue;
       }
+      return;  // EAGAIN, or a connection that went away
+    }
+    base::Fd conn = base::Fd::adopt(fd);
+    // The client writes its request right after connecting: usually it is here already.
+    if (serve_control(conn.get())) {
       continue;
     }
-    if (n < 0 && errno == EINTR) {
+    auto c = std::make_unique<ControlConn>(this, std::move(conn));
+    if (streams_.add(c.get(), c->fd_.get(), EPOLLIN)) {
+      control_conns_.push_back(std::move(c));
+    }
+  }
+}
+
+void Shim::end_control_conn(ControlConn* c) {
+  streams_.remove(c->fd_.get());
+  c->fd_.reset();
+  for (auto it = control_conns_.begin(); it != control_conns_.end(); ++it) {
+    if (it->get() == c) {
+      streams_.retire(std::move(*it));
+      control_conns_.erase(it);
+      break;
+    }
+  }
+}
+
+bool Shim::serve_control(int fd) {
+  ssize_t len = ::recv(fd, nullptr, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+  if (len < 0) {
+    return errno != EAGAIN && errno != EINTR;
+  }
+  if (len == 0) {
+    // The client left (or sent an empty message, which is no request).
+    char c;
+    (void)::recv(fd, &c, 1, MSG_DONTWAIT);
+    return true;
+  }
+  proto::ControlReply reply;
+  base::Fd conn;
+  std::string data(static_cast<size_t>(std::min<ssize_t>(len, kMaxRequest)), '\0');
+  iovec iov{data.data(), data.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(4 * sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+  if (n < 0) {
+    return errno != EAGAIN && errno != EINTR;
+  }
+  bool extra_fds = false;
+  for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm != nullptr; cm = CMSG_NXTHDR(&msg, cm)) {
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
       continue;
     }
-    if (n < 0 && errno == EAGAIN) {
-      return;
+    size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int got;
+      std::memcpy(&got, CMSG_DATA(cm) + i * sizeof(int), sizeof got);
+      if (!conn) {
+        conn = base::Fd::adopt(got);
+      } else {
+        ::close(got);
+        extra_fds = true;
+      }
     }
-    // EOF, or EIO from a pty master whose slave side is closed.
-    src.fd.reset();
-    return;
+  }
+  if (msg.msg_flags & MSG_TRUNC) {
+    reply = reply_error(ErrorCode::InvalidArgument, "control request too long");
+  } else if (extra_fds) {
+    reply = reply_error(ErrorCode::InvalidArgument, "control request: more than one descriptor");
+  } else {
+    data.resize(static_cast<size_t>(n));
+    auto j = nlohmann::json::parse(data, nullptr, false);
+    auto req = j.is_discarded() ? base::Result<proto::ControlRequest>(base::make_error(
+                                      ErrorCode::InvalidArgument, "control request: not JSON"))
+                                : proto::ControlRequest::from_json(j);
+    reply = req ? handle(*req, std::move(conn)) : reply_error(req.error());
+  }
+  std::string out = reply.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  (void)::send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  return true;
+}
+
+proto::ControlReply Shim::handle(const proto::ControlRequest& req, base::Fd conn) {
+  if (exiting_ || streams_.init() == nullptr) {
+    return reply_error(ErrorCode::Conflict,
+                       fmt::format("container `{}` is not running", config_.id));
+  }
+  if (req.op == "resize") {
+    return resize(req);
+  }
+  if (req.op == "exec") {
+    return exec(req, std::move(conn));
+  }
+  if (!conn) {
+    return reply_error(ErrorCode::InvalidArgument, "attach: no connection");
+  }
+  streams_.attach(streams_.init(), std::move(conn), req.attach);
+  return {};
+}
+
+proto::ControlReply Shim::resize(const proto::ControlRequest& req) {
+  Proc* p = req.exec_id.empty() ? streams_.init() : streams_.find_exec(req.exec_id);
+  if (p == nullptr) {
+    return reply_error(ErrorCode::NotFound, fmt::format("no such exec: {}", req.exec_id));
+  }
+  if (p->pty_master() < 0) {
+    return reply_error(ErrorCode::Conflict,
+                       req.exec_id.empty() ? fmt::format("container `{}` has no tty", config_.id)
+                                           : fmt::format("exec `{}` has no tty", req.exec_id));
+  }
+  winsize ws{};
+  ws.ws_row = static_cast<unsigned short>(req.height);
+  ws.ws_col = static_cast<unsigned short>(req.width);
+  if (::ioctl(p->pty_master(), TIOCSWINSZ, &ws) < 0) {
+    return reply_error(base::sys_error("resize the tty"));
+  }
+  return {};
+}
+
+proto::ControlReply Shim::exec(const proto::ControlRequest& req, base::Fd conn) {
+  timer().mark("exec request");
+  const proto::ExecSpec& spec = req.exec;
+  if (streams_.find_exec(spec.id) != nullptr ||
+      base::path_exists(config_.state_dir + "/exec-" + spec.id + ".json")) {
+    return reply_error(ErrorCode::Conflict, fmt::format("exec `{}` was already started", spec.id));
+  }
+  auto process = rt::spec::parse_process(spec.process.dump());
+  if (!process) {
+    return reply_error(process.error());
+  }
+  ProcIo io;
+  io.exec_id = spec.id;
+  io.tty = process->terminal;
+  io.stdin_once = true;  // Docker closes an exec's stdin when its client's stdin ends
+  rt::ExecOptions options;
+  options.process = std::move(*process);
+  base::Fd console_ours, console_theirs;
+  base::Fd child_in, child_out, child_err;
+  if (io.tty) {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
+      return reply_error(base::sys_error("socketpair for the exec's console"));
+    }
+    console_ours = base::Fd::adopt(fds[0]);
+    console_theirs = base::Fd::adopt(fds[1]);
+    options.console_fd = console_theirs.get();
+  } else {
+    auto make = [](base::Fd& ours, base::Fd& theirs, bool ours_is_write) -> base::Result<void> {
+      base::Pipe p = MYDOCKER_TRY(base::make_pipe());
+      ours = std::move(ours_is_write ? p.write : p.read);
+      theirs = std::move(ours_is_write ? p.read : p.write);
+      return base::ok();
+    };
+    base::Result<void> made = base::ok();
+    if (spec.open_stdin) {
+      made = make(io.in, child_in, true);
+    }
+    // Without a connection nobody reads the output: /dev/null, nothing to copy.
+    if (made && conn) {
+      made = make(io.out, child_out, false);
+      if (made) {
+        made = make(io.err, child_err, false);
+      }
+    }
+    if (!made) {
+      return reply_error(made.error());
+    }
+    int in = child_in ? child_in.get() : dev_null_.get();
+    int out = child_out ? child_out.get() : dev_null_.get();
+    int err = child_err ? child_err.get() : dev_null_.get();
+    if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) {
+      auto e = base::sys_error("the exec's stdio");
+      (void)restore_stdio();
+      return reply_error(e);
+    }
+  }
+  timer().mark("exec prepared");
+  auto pid = container_->exec(options);
+  timer().mark("runtime exec");
+  if (!io.tty) {
+    (void)restore_stdio();
+  }
+  console_theirs.reset();
+  child_in.reset();
+  child_out.reset();
+  child_err.reset();
+  if (!pid) {
+    return reply_error(pid.error());
+  }
+  io.pid = *pid;
+  if (io.tty) {
+    // The process sent its pty master before it exec'd, so it is here already.
+    auto master = rt::process::recv_fd(console_ours.get());
+    if (!master) {
+      ::kill(*pid, SIGKILL);  // reaped as an orphan by on_signal
+      return reply_error(master.error().wrap("receive the exec's pty"));
+    }
+    io.out = std::move(*master);
+    if (spec.open_stdin) {
+      auto in = io.out.dup();
+      if (in) {
+        io.in = std::move(*in);
+      }
+    }
+  }
+  Proc* p = streams_.add_proc(std::move(io));
+  if (conn) {
+    streams_.attach(p, std::move(conn), req.attach);
+  }
+  proto::ControlReply r;
+  r.pid = *pid;
+  return r;
+}
+
+void Shim::close_control() {
+  if (listener_) {
+    streams_.remove(listener_.get());
+    listener_.reset();
+    ::unlink((config_.state_dir + "/" + proto::kControlSocket).c_str());
+  }
+  while (!control_conns_.empty()) {
+    end_control_conn(control_conns_.back().get());
   }
 }
 
 int Shim::supervise() {
-  const pid_t init = container_->pid();
-  std::optional<int> status;
-  while (!status) {
-    pollfd fds[3];
-    nfds_t n = 0;
-    fds[n++] = pollfd{signal_fd_.get(), POLLIN, 0};
-    Source* polled[3] = {nullptr, nullptr, nullptr};
-    for (size_t i = 0; i < n_sources_; ++i) {
-      if (sources_[i].fd) {
-        polled[n] = &sources_[i];
-        fds[n++] = pollfd{sources_[i].fd.get(), POLLIN, 0};
+  signal_watch_ = std::make_unique<Handler>(this, &Shim::on_signal);
+  listen_watch_ = std::make_unique<Handler>(this, &Shim::on_accept);
+  if (!streams_.add(signal_watch_.get(), signal_fd_.get(), EPOLLIN) ||
+      !streams_.add(listen_watch_.get(), listener_.get(), EPOLLIN)) {
+    diag("epoll: " + std::string(std::strerror(errno)));
+  }
+  ProcIo io;
+  io.pid = init_pid_;
+  io.tty = config_.tty;
+  io.stdin_once = config_.stdin_once;
+  if (config_.tty) {
+    if (config_.open_stdin) {
+      auto in = master_.dup();
+      if (in) {
+        io.in = std::move(*in);
       }
     }
-    if (::poll(fds, n, -1) < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      diag("poll: " + std::string(std::strerror(errno)));
-      ::sleep(1);
-      continue;
-    }
-    for (nfds_t i = 1; i < n; ++i) {
-      if (fds[i].revents != 0) {
-        pump(*polled[i], false);
-      }
-    }
-    if (fds[0].revents & POLLIN) {
-      signalfd_siginfo si{};
-      while (::read(signal_fd_.get(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
-      }
-      // As a subreaper we also collect orphans the container leaves (no pid namespace).
-      for (;;) {
-        int st = 0;
-        pid_t r = ::waitpid(-1, &st, WNOHANG);
-        if (r <= 0) {
-          break;
-        }
-        if (r == init) {
-          status = st;
-        }
-      }
+    io.out = std::move(master_);
+  } else {
+    io.out = std::move(stdout_read_);
+    io.err = std::move(stderr_read_);
+    io.in = std::move(stdin_write_);
+  }
+  io.log = [this](const char* stream, std::string_view data) { log(stream, data); };
+  Proc* init = streams_.add_proc(std::move(io));
+  for (size_t i = 0; i < inherited_.size(); ++i) {
+    if (inherited_[i]) {
+      streams_.attach(init, std::move(inherited_[i]), config_.attaches[i]);
     }
   }
+  inherited_.clear();
+
+  while (!init_status_) {
+    streams_.run_once(-1);
+  }
+  exiting_ = true;
   const std::string finished_at = logs::format_time(logs::now_nanos());
+  // No new requests; queued ones see the connection close (the daemon: Unavailable).
+  close_control();
   // With a pid namespace every other process died with the init; without one, a daemonized
   // leftover may hold the pipes open: take what is buffered, do not wait for EOF.
-  for (size_t i = 0; i < n_sources_; ++i) {
-    if (sources_[i].fd) {
-      pump(sources_[i], true);
-    }
-  }
+  streams_.drain(init);
   if (writer_) {
     auto flushed = writer_->flush();
     if (!flushed && !log_failed_) {
       diag(flushed.error().to_string());
     }
   }
-  shim::ExitStatus exit;
-  exit.exit_code = exit_code_of(*status);
+  proto::ExitStatus exit;
+  exit.exit_code = exit_code_of(*init_status_);
   exit.finished_at = finished_at;
   if (facts_.memory_limit) {
     auto stats = container_->stats();
@@ -436,8 +799,25 @@ int Shim::supervise() {
   if (!destroyed) {
     diag("destroy container `" + config_.id + "`: " + destroyed.error().to_string());
   }
-  auto written = shim::write_exit(config_.state_dir, exit);
+  // Exec'd processes die with the container (destroy killed what the pid namespace did
+  // not): collect them and record their ends too.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (streams_.exec_count() > 0) {
+    on_signal();
+    if (streams_.exec_count() == 0 || std::chrono::steady_clock::now() > deadline) {
+      break;
+    }
+    ::usleep(1000);
+  }
+  auto written = proto::write_exit(config_.state_dir, exit);
   timer().mark("exit.json");
+  // Now the clients may go: what they still hold is flushed first (bounded by a deadline).
+  while (Proc* p = streams_.find_proc_any()) {
+    streams_.finish(p);
+  }
+  while (!streams_.quiet()) {
+    streams_.run_once(-1);
+  }
   if (!written) {
     diag(written.error().to_string());
     return 1;
@@ -446,21 +826,40 @@ int Shim::supervise() {
 }
 
 }  // namespace
+}  // namespace mydocker::cmd::shim
 
 int main(int argc, char** argv) {
+  namespace base = mydocker::base;
+  namespace proto = mydocker::engine::shim;
+  namespace shim = mydocker::cmd::shim;
   if (argc != 2) {
     std::fprintf(stderr, "usage: mydocker-shim <state-dir>/shim.json\n");
     return 2;
   }
-  // fd 3 is the ready pipe; anything else above stderr is a stray the container must not
-  // inherit (the daemon spawns with everything close-on-exec, this is the belt to that).
-  ::close_range(shim::kReadyFd + 1, ~0U, 0);
-  ::fcntl(shim::kReadyFd, F_SETFD, FD_CLOEXEC);
-  int diag_fd = ::fcntl(2, F_DUPFD_CLOEXEC, shim::kReadyFd + 1);
-  if (diag_fd >= 0) {
-    g_diag_fd = diag_fd;
+  ::fcntl(proto::kReadyFd, F_SETFD, FD_CLOEXEC);
+  auto config = proto::read_config(argv[1]);
+  if (!config) {
+    shim::report({0, "mydocker-shim: " + config.error().to_string()});
+    return 1;
   }
-  timer().mark("exec to main");
+  // fd 3 is the ready pipe, 4.. the inherited attach connections; anything else above stderr
+  // is a stray the container must not inherit (the daemon spawns with everything
+  // close-on-exec, this is the belt to that).
+  const int first_stray = proto::kFirstAttachFd + static_cast<int>(config->attaches.size());
+  ::close_range(static_cast<unsigned>(first_stray), ~0U, 0);
+  std::vector<base::Fd> inherited;
+  for (const auto& a : config->attaches) {
+    if (::fcntl(a.fd, F_SETFD, FD_CLOEXEC) < 0) {
+      inherited.emplace_back();  // not there: nothing to serve
+      continue;
+    }
+    inherited.push_back(base::Fd::adopt(a.fd));
+  }
+  int diag_fd = ::fcntl(2, F_DUPFD_CLOEXEC, first_stray);
+  if (diag_fd >= 0) {
+    shim::g_diag_fd = diag_fd;
+  }
+  shim::timer().mark("exec to main");
   // Our own session: a terminal hangup or a signal to the daemon's process group does not
   // reach us (or the container).
   ::setsid();
@@ -477,27 +876,21 @@ int main(int argc, char** argv) {
   ::sigprocmask(SIG_BLOCK, &chld, nullptr);
   int sfd = ::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) {
-    report({0, "mydocker-shim: signalfd: " + std::string(std::strerror(errno))});
-    return 1;
-  }
-
-  auto config = shim::read_config(argv[1]);
-  if (!config) {
-    report({0, "mydocker-shim: " + config.error().to_string()});
+    shim::report({0, "mydocker-shim: signalfd: " + std::string(std::strerror(errno))});
     return 1;
   }
   // As containerd runs runc: in the bundle (relative paths in config.json), and not pinning
   // the daemon's working directory for the container's lifetime.
   if (::chdir(config->bundle.c_str()) < 0 && ::chdir("/") < 0) {
-    diag("chdir: " + std::string(std::strerror(errno)));
+    shim::diag("chdir: " + std::string(std::strerror(errno)));
   }
-  shim::ShimPid me;
+  proto::ShimPid me;
   me.pid = ::getpid();
-  auto start_time = shim::process_start_time(me.pid);
+  auto start_time = proto::process_start_time(me.pid);
   me.start_time = start_time ? *start_time : 0;
   // shim.pid is written once, when the container runs: a new file is a cheap rename, while
   // replacing one on ext4 flushes the data first (auto_da_alloc), ~1 ms on the start path.
-  Shim s(std::move(*config), me);
+  shim::Shim s(std::move(*config), me, std::move(inherited));
   s.signal_fd(base::Fd::adopt(sfd));
   if (!s.start()) {
     return 1;

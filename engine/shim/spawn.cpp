@@ -130,23 +130,46 @@ void Shim::reap() {
 
 base::Result<Shim> spawn(const std::string& shim_path, ShimConfig config,
                          std::chrono::milliseconds timeout, std::vector<base::Fd> attach_conns) {
-  (void)attach_conns;  // TODO(issue 5): inherited attach connections
+  if (attach_conns.size() != config.attaches.size()) {
+    return base::make_error(ErrorCode::InvalidArgument,
+                            "spawn shim: {} attach connections for {} attach specs",
+                            attach_conns.size(), config.attaches.size());
+  }
+  for (size_t i = 0; i < config.attaches.size(); ++i) {
+    config.attaches[i].fd = kFirstAttachFd + static_cast<int>(i);
+  }
+  // The dup2 sources must lie above every target (3 .. kFirstAttachFd + n - 1): a source
+  // that is also a target would be overwritten before it is copied, and dup2(x, x) would
+  // keep O_CLOEXEC.
+  const int first_free = kFirstAttachFd + static_cast<int>(attach_conns.size());
+  auto lift = [first_free](base::Fd& fd) -> base::Result<void> {
+    if (fd.get() >= first_free) {
+      return base::ok();
+    }
+    int moved = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, first_free);
+    if (moved < 0) {
+      return base::sys_error("dup a descriptor for the shim");
+    }
+    fd.reset(moved);
+    return base::ok();
+  };
+  for (auto& conn : attach_conns) {
+    if (!conn) {
+      return base::make_error(ErrorCode::InvalidArgument,
+                              "spawn shim: an invalid attach connection");
+    }
+    MYDOCKER_TRY(lift(conn));
+  }
   MYDOCKER_TRY(base::mkdir_all(config.state_dir, 0700));
   // A state dir reused by a restart must not show the previous run's shim or exit.
   ::unlink((config.state_dir + "/" + kExitFile).c_str());
   ::unlink((config.state_dir + "/" + kShimPidFile).c_str());
+  ::unlink((config.state_dir + "/" + kControlSocket).c_str());
   MYDOCKER_TRY(write_config(config.state_dir, config));
   std::string config_path = config.state_dir + "/" + kShimConfigFile;
 
   base::Pipe ready = MYDOCKER_TRY(base::make_pipe());
-  // dup2(3, 3) would keep O_CLOEXEC: make sure the write end is not already fd 3.
-  if (ready.write.get() == kReadyFd) {
-    int moved = ::fcntl(ready.write.get(), F_DUPFD_CLOEXEC, 10);
-    if (moved < 0) {
-      return base::sys_error("dup the ready pipe");
-    }
-    ready.write.reset(moved);
-  }
+  MYDOCKER_TRY(lift(ready.write));
 
   posix_spawn_file_actions_t actions;
   ::posix_spawn_file_actions_init(&actions);
@@ -160,6 +183,10 @@ base::Result<Shim> spawn(const std::string& shim_path, ShimConfig config,
   ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   ::posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   ::posix_spawn_file_actions_adddup2(&actions, ready.write.get(), kReadyFd);
+  for (size_t i = 0; i < attach_conns.size(); ++i) {
+    ::posix_spawn_file_actions_adddup2(&actions, attach_conns[i].get(),
+                                       kFirstAttachFd + static_cast<int>(i));
+  }
   // The daemon blocks and handles signals; the shim starts from the defaults.
   sigset_t empty;
   sigemptyset(&empty);
@@ -179,11 +206,14 @@ base::Result<Shim> spawn(const std::string& shim_path, ShimConfig config,
     return base::sys_error_n(err, "spawn shim `{}`", shim_path);
   }
   ready.write.reset();
+  // The shim holds the connections now; ours go, so a shim exit closes them.
+  attach_conns.clear();
   // pidfd before anything can reap it: the pid is ours until we wait.
   auto pidfd = open_pidfd(pid);
   auto fail_cleanup = [&] {
     ::unlink((config.state_dir + "/" + kShimPidFile).c_str());
     ::unlink((config.state_dir + "/" + kExitFile).c_str());
+    ::unlink((config.state_dir + "/" + kControlSocket).c_str());
   };
   if (!pidfd) {
     ::kill(pid, SIGKILL);

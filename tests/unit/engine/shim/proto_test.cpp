@@ -153,5 +153,150 @@ TEST(ShimProtoTest, ProcessStartTime) {
   EXPECT_EQ(gone.error().code(), ErrorCode::NotFound);
 }
 
+TEST(ShimProtoTest, ConfigCarriesStdinAndAttaches) {
+  ShimConfig c = sample_config("/s");
+  c.open_stdin = true;
+  c.stdin_once = true;
+  AttachSpec a;
+  a.fd = kFirstAttachFd;
+  a.stdin_stream = true;
+  a.stdout_stream = true;
+  a.detach_keys = std::string("\x10\x11\x00\xff", 4);  // any bytes, even non-UTF-8
+  c.attaches.push_back(a);
+  a.fd = kFirstAttachFd + 1;
+  a.stdin_stream = false;
+  a.stderr_stream = true;
+  c.attaches.push_back(a);
+  auto back = ShimConfig::from_json(nlohmann::json::parse(c.to_json().dump()));
+  ASSERT_TRUE(back.has_value()) << back.error().to_string();
+  EXPECT_TRUE(back->open_stdin);
+  EXPECT_TRUE(back->stdin_once);
+  ASSERT_EQ(back->attaches.size(), 2u);
+  EXPECT_EQ(back->attaches[0].fd, kFirstAttachFd);
+  EXPECT_TRUE(back->attaches[0].stdin_stream);
+  EXPECT_FALSE(back->attaches[0].stderr_stream);
+  EXPECT_EQ(back->attaches[0].detach_keys, std::string("\x10\x11\x00\xff", 4));
+  EXPECT_EQ(back->attaches[1].fd, kFirstAttachFd + 1);
+  EXPECT_TRUE(back->attaches[1].stderr_stream);
+  EXPECT_EQ(back->to_json(), c.to_json());
+  // Attach fds must be numbered kFirstAttachFd, kFirstAttachFd + 1, ...
+  nlohmann::json j = c.to_json();
+  j["attaches"][1]["fd"] = 9;
+  EXPECT_EQ(ShimConfig::from_json(j).error().code(), ErrorCode::InvalidArgument);
+  j = c.to_json();
+  j["attaches"] = nlohmann::json::object();
+  EXPECT_FALSE(ShimConfig::from_json(j).has_value());
+  j = c.to_json();
+  j["attaches"][0]["detach_keys"] = "ctrl-p";
+  EXPECT_FALSE(ShimConfig::from_json(j).has_value());
+  j["attaches"][0]["detach_keys"] = {16, 256};
+  EXPECT_FALSE(ShimConfig::from_json(j).has_value());
+  j = c.to_json();
+  j["open_stdin"] = 1;
+  EXPECT_FALSE(ShimConfig::from_json(j).has_value());
+}
+
+TEST(ShimProtoTest, ControlRequestsRoundTrip) {
+  ControlRequest attach;
+  attach.op = "attach";
+  attach.attach.stdout_stream = true;
+  attach.attach.detach_keys = "\x10\x11";
+  auto a = ControlRequest::from_json(nlohmann::json::parse(attach.to_json().dump()));
+  ASSERT_TRUE(a.has_value()) << a.error().to_string();
+  EXPECT_EQ(a->op, "attach");
+  EXPECT_TRUE(a->attach.stdout_stream);
+  EXPECT_FALSE(a->attach.stdin_stream);
+  EXPECT_EQ(a->attach.detach_keys, "\x10\x11");
+
+  ControlRequest resize;
+  resize.op = "resize";
+  resize.exec_id = "abc";
+  resize.height = 40;
+  resize.width = 120;
+  auto r = ControlRequest::from_json(resize.to_json());
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  EXPECT_EQ(r->exec_id, "abc");
+  EXPECT_EQ(r->height, 40);
+  EXPECT_EQ(r->width, 120);
+
+  ControlRequest exec;
+  exec.op = "exec";
+  exec.exec.id = "0123abcd";
+  exec.exec.process = {{"args", {"sh"}}, {"cwd", "/"}};
+  exec.exec.open_stdin = true;
+  exec.attach.stdin_stream = true;
+  auto e = ControlRequest::from_json(nlohmann::json::parse(exec.to_json().dump()));
+  ASSERT_TRUE(e.has_value()) << e.error().to_string();
+  EXPECT_EQ(e->exec.id, "0123abcd");
+  EXPECT_EQ(e->exec.process, exec.exec.process);
+  EXPECT_TRUE(e->exec.open_stdin);
+  EXPECT_TRUE(e->attach.stdin_stream);
+}
+
+TEST(ShimProtoTest, ControlRequestRejections) {
+  auto bad = [](nlohmann::json j) {
+    auto r = ControlRequest::from_json(j);
+    EXPECT_FALSE(r.has_value()) << j.dump();
+    return r ? ErrorCode::Internal : r.error().code();
+  };
+  EXPECT_EQ(bad(nlohmann::json::array()), ErrorCode::InvalidArgument);
+  EXPECT_EQ(bad({{"op", "launch"}}), ErrorCode::InvalidArgument);
+  EXPECT_EQ(bad({{"height", 1}}), ErrorCode::InvalidArgument);
+  EXPECT_EQ(bad({{"op", "resize"}, {"height", -1}}), ErrorCode::InvalidArgument);
+  EXPECT_EQ(bad({{"op", "resize"}, {"width", 70000}}), ErrorCode::InvalidArgument);
+  EXPECT_EQ(bad({{"op", "resize"}, {"height", "40"}}), ErrorCode::InvalidArgument);
+  EXPECT_EQ(bad({{"op", "attach"}, {"attach", {{"stdin", "yes"}}}}), ErrorCode::InvalidArgument);
+  EXPECT_EQ(bad({{"op", "exec"}}), ErrorCode::InvalidArgument);
+  nlohmann::json process = {{"args", {"sh"}}};
+  EXPECT_EQ(bad({{"op", "exec"}, {"exec", {{"process", process}}}}), ErrorCode::InvalidArgument);
+  // An exec id names a file: no path separators, no leading dot.
+  for (const char* id : {"", "../x", "a/b", ".hidden"}) {
+    EXPECT_EQ(bad({{"op", "exec"}, {"exec", {{"id", id}, {"process", process}}}}),
+              ErrorCode::InvalidArgument)
+        << id;
+  }
+  EXPECT_EQ(bad({{"op", "exec"}, {"exec", {{"id", "x"}, {"process", "sh"}}}}),
+            ErrorCode::InvalidArgument);
+}
+
+TEST(ShimProtoTest, ControlReplyKeepsTheErrorCode) {
+  ControlReply ok;
+  ok.pid = 4321;
+  auto back = ControlReply::from_json(nlohmann::json::parse(ok.to_json().dump()));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->pid, 4321);
+  EXPECT_EQ(back->error, "");
+  ControlReply err;
+  err.error = "exec `x` has no tty";
+  err.code = static_cast<int>(ErrorCode::Conflict);
+  auto eback = ControlReply::from_json(err.to_json());
+  ASSERT_TRUE(eback.has_value());
+  EXPECT_EQ(eback->error, err.error);
+  EXPECT_EQ(eback->code, static_cast<int>(ErrorCode::Conflict));
+  EXPECT_FALSE(ControlReply::from_json({{"error", "x"}, {"code", 999}}).has_value());
+  EXPECT_FALSE(ControlReply::from_json({{"error", 5}}).has_value());
+  EXPECT_FALSE(ControlReply::from_json(nlohmann::json("ok")).has_value());
+}
+
+TEST(ShimProtoTest, ExecExitFileRoundTrips) {
+  TempDir tmp;
+  auto none = read_exec_exit(tmp.path(), "e1");
+  ASSERT_FALSE(none.has_value());
+  EXPECT_EQ(none.error().code(), ErrorCode::NotFound);
+  ASSERT_TRUE(write_exec_exit(tmp.path(), "e1", {3}).has_value());
+  auto back = read_exec_exit(tmp.path(), "e1");
+  ASSERT_TRUE(back.has_value()) << back.error().to_string();
+  EXPECT_EQ(back->exit_code, 3);
+  EXPECT_EQ(testing::list_dir(tmp.path()), std::set<std::string>{"exec-e1.json"});
+  EXPECT_EQ(read_exec_exit(tmp.path(), "e2").error().code(), ErrorCode::NotFound);
+  EXPECT_EQ(write_exec_exit(tmp.path(), "../e", {0}).error().code(), ErrorCode::InvalidArgument);
+  EXPECT_EQ(read_exec_exit(tmp.path(), "a/b").error().code(), ErrorCode::InvalidArgument);
+  ASSERT_TRUE(
+      base::write_file_atomic(tmp.path() + "/exec-bad.json", "{\"exit_code\":\"1\"}").has_value());
+  EXPECT_EQ(read_exec_exit(tmp.path(), "bad").error().code(), ErrorCode::InvalidArgument);
+  ASSERT_TRUE(base::write_file_atomic(tmp.path() + "/exec-junk.json", "not json").has_value());
+  EXPECT_EQ(read_exec_exit(tmp.path(), "junk").error().code(), ErrorCode::InvalidArgument);
+}
+
 }  // namespace
 }  // namespace mydocker::engine::shim

@@ -7,13 +7,16 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 
 #include "runtime/base/file.h"
+#include "runtime/base/strings.h"
 #include "tests/support/busybox_rootfs.h"
 
 namespace mydocker::engine::shim {
@@ -135,6 +138,63 @@ TEST_F(SpawnTest, StaleFilesOfAPreviousRunGo) {
   EXPECT_EQ(::poll(&p, 1, 10000), 1);
   s->reap();
   EXPECT_EQ(read_exit(config().state_dir).error().code(), ErrorCode::NotFound);
+}
+
+TEST_F(SpawnTest, AttachConnectionsAreInheritedInOrder) {
+  // The stand-in writes its fd number into each inherited connection and lists what else is
+  // open (fds 0-3 and the attaches only).
+  std::string shim = fake_shim(
+      "echo four >&4; echo five >&5\n"
+      "ls /proc/$$/fd > \"$(dirname \"$1\")/fds\"\n"
+      "echo '{\"pid\":1}' >&3");
+  std::vector<base::Fd> ours, theirs;
+  for (int i = 0; i < 2; ++i) {
+    int fds[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    ours.push_back(base::Fd::adopt(fds[0]));
+    theirs.push_back(base::Fd::adopt(fds[1]));
+  }
+  ShimConfig c = config();
+  AttachSpec out;
+  out.stdout_stream = true;
+  c.attaches = {out, out};
+  auto s = spawn(shim, c, std::chrono::seconds(10), std::move(theirs));
+  ASSERT_TRUE(s.has_value()) << s.error().to_string();
+  pollfd p{s->pidfd().get(), POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 10000), 1);
+  s->reap();
+  // spawn() closed its copies: the stand-in's exit leaves EOF behind its line.
+  auto first = base::read_all(ours[0].get());
+  auto second = base::read_all(ours[1].get());
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(*first, "four\n");
+  EXPECT_EQ(*second, "five\n");
+  auto fds = base::read_file(c.state_dir + "/fds");
+  ASSERT_TRUE(fds.has_value());
+  // 0-2, the ready pipe, the two connections; the shell keeps its script at 10 or above.
+  std::set<int> open;
+  for (const auto& f : base::split(base::trim(*fds), '\n')) {
+    int n = std::atoi(std::string(f).c_str());
+    if (n < 10) {
+      open.insert(n);
+    }
+  }
+  EXPECT_EQ(open, (std::set<int>{0, 1, 2, 3, 4, 5})) << *fds;
+  // The config the shim read names them.
+  auto written = read_config(c.state_dir + "/" + kShimConfigFile);
+  ASSERT_TRUE(written.has_value()) << written.error().to_string();
+  ASSERT_EQ(written->attaches.size(), 2u);
+  EXPECT_EQ(written->attaches[0].fd, kFirstAttachFd);
+  EXPECT_EQ(written->attaches[1].fd, kFirstAttachFd + 1);
+}
+
+TEST_F(SpawnTest, AttachConnectionsMustMatchTheSpecs) {
+  ShimConfig c = config();
+  c.attaches.resize(1);
+  auto s = spawn(fake_shim("echo '{\"pid\":1}' >&3"), c, std::chrono::seconds(10), {});
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code(), ErrorCode::InvalidArgument);
 }
 
 TEST_F(SpawnTest, MissingShimBinary) {
