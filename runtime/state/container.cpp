@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -564,20 +565,46 @@ base::Result<void> Container::update(std::string_view resources_json) {
   return state::write_file_replace(paths_.config_json(), config.dump(), 0600);
 }
 
+namespace {
+
+// The compiled seccomp filter of the last container exec() ran in. Compiling Docker's
+// default profile costs more than the rest of an exec together; a long-lived caller (the
+// shim, which execs into its one container) pays it once. The filter cannot change while the
+// container lives (update() touches only resources); the key (config path, init pid and
+// start time) tells a new container of the same name apart.
+base::Result<std::optional<seccomp::Program>> exec_seccomp(const std::string& config_json,
+                                                           const state::State& st) {
+  static std::mutex mu;
+  static std::string cached_key;
+  static std::optional<seccomp::Program> cached;
+  std::string key = fmt::format("{}\n{}\n{}", config_json, st.pid, st.init_start_time);
+  std::lock_guard lock(mu);
+  if (key != cached_key) {
+    std::string text = MYDOCKER_TRY(base::read_file(config_json));
+    spec::Spec s = MYDOCKER_TRY(spec::parse(text));
+    std::optional<seccomp::Program> program;
+    if (s.linux.seccomp) {
+      program = MYDOCKER_TRY_CTX(seccomp::compile(*s.linux.seccomp), "linux.seccomp");
+    }
+    cached = std::move(program);
+    cached_key = std::move(key);
+  }
+  return cached;
+}
+
+}  // namespace
+
 base::Result<pid_t> Container::exec(const ExecOptions& options) {
   state::State st = MYDOCKER_TRY(state());
   if (st.status != Status::Running && st.status != Status::Created) {
     return base::make_error(ErrorCode::Conflict, "cannot exec in container `{}`: it is {}", id(),
                             state::status_name(st.status));
   }
-  spec::Spec s = MYDOCKER_TRY(spec());
   MYDOCKER_TRY(process::validate_process(options.process, process::current_host_limits()));
   process::ExecConfig cfg;
   cfg.target_pid = st.pid;
   cfg.process = options.process;
-  if (s.linux.seccomp) {
-    cfg.seccomp = MYDOCKER_TRY_CTX(seccomp::compile(*s.linux.seccomp), "linux.seccomp");
-  }
+  cfg.seccomp = MYDOCKER_TRY(exec_seccomp(paths_.config_json(), st));
   cfg.console.socket_path = options.console_socket;
   cfg.console.socket_fd = options.console_fd;
   cgroups::Manager* cg = MYDOCKER_TRY(cgroup());

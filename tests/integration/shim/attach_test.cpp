@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "engine/shim/control.h"
+#include "engine/specgen/specgen.h"
 #include "runtime/base/strings.h"
 #include "tests/integration/shim/shim_fixture.h"
 
@@ -579,10 +580,54 @@ TEST_F(RootShimAttachTest, Throughput) {
   }
 }
 
+TEST_F(RootShimAttachTest, StdinThroughput) {
+  // Piped through `cat` (stdin in, stdout out), as `run -i busybox cat` of a file.
+  const char* env = std::getenv("MYDOCKER_SHIM_THROUGHPUT_MIB");
+  const size_t mib = env != nullptr ? static_cast<size_t>(std::atoll(env)) : 128;
+  ShimConfig c = config();
+  c.log_path.clear();
+  c.open_stdin = true;
+  c.stdin_once = true;
+  auto conns = start({"cat"}, c, {spec(true, true, true)});
+  int fd = conns[0].get();
+  auto t0 = Clock::now();
+  std::thread writer([fd, mib] {
+    std::string block(1 << 20, 'x');
+    for (size_t i = 0; i < mib; ++i) {
+      if (!base::write_all(fd, block)) {
+        break;
+      }
+    }
+    ::shutdown(fd, SHUT_WR);
+  });
+  int64_t total = 0;
+  std::vector<char> buf(1 << 17);
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n <= 0) {
+      break;
+    }
+    total += n;
+  }
+  writer.join();
+  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  EXPECT_EQ(wait_shim(shim_).exit_code, 0);
+  EXPECT_GE(total, static_cast<int64_t>(mib << 20));
+  std::printf("shim stdin -> cat -> stdout: %.0f MB/s (%zu MiB, %.2f s)\n",
+              static_cast<double>(mib << 20) / secs / 1e6, mib, secs);
+}
+
 TEST_F(RootShimAttachTest, ExecLatency) {
   // `docker exec ctr true` as the shim sees it: the request with a connection, until the
-  // connection closes (the exit recorded).
-  start({"sleep", "100"}, config(), {});
+  // connection closes (the exit recorded). The container has Docker's default seccomp
+  // profile, as the daemon's containers do (each exec installs it).
+  auto seccomp = specgen::seccomp_from_docker_profile(specgen::default_seccomp_profile(),
+                                                      specgen::default_capabilities());
+  ASSERT_TRUE(seccomp.has_value()) << seccomp.error().to_string();
+  write_spec({"sleep", "100"}, [&](nlohmann::json& j) { j["linux"]["seccomp"] = *seccomp; });
+  auto s = spawn_shim(config());
+  ASSERT_TRUE(s.has_value()) << s.error().to_string();
+  shim_ = std::move(*s);
   std::vector<double> ms;
   for (int i = 0; i < 21; ++i) {
     Conn c = conn_pair();
