@@ -274,6 +274,7 @@ base::Result<void> LocalDaemon::signal_locked(Container& c, int sig) {
     }
     return std::move(r).error();
   }
+  emit_locked(c, "kill", {{"signal", std::to_string(sig)}});
   // A frozen process only acts on the signal once thawed.
   if (c.rec.info.state.status == Status::Paused) {
     if (auto res = rc->resume(); res) {

@@ -31,6 +31,8 @@ check image/registry runtime/base/ image/digest/ image/reference/ image/content/
 check image runtime/base/ image/
 check engine/logs runtime/base/ engine/logs/
 check engine/shim runtime/base/ engine/shim/
+check engine/events runtime/base/ image/content/ engine/daemon.h engine/container/ image/ engine/events/
+check engine/stats runtime/base/ runtime/cgroups/ image/content/ engine/stats/
 check engine runtime/ image/ engine/
 check api/wire runtime/base/ api/wire/
 check api/client runtime/base/ api/wire/ api/client/ image/reference/

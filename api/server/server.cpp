@@ -237,6 +237,9 @@ class ApiHttp final : public httplib::Server {
         if (!has_body_framing(req)) {
           req.set_header("Content-Length", "0");
         }
+        // dockerd never compresses; httplib would gzip JSON (and JSON streams such as
+        // /events) for clients that accept it, which docker-py's raw stream reader cannot read.
+        req.headers.erase("Accept-Encoding");
       });
       if (strm.hijacked() || !ret || connection_closed) {
         break;

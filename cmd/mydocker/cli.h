@@ -81,5 +81,8 @@ void register_container_prune(CLI::App& parent, Registry& reg);                 
 void register_image_prune(CLI::App& parent, Registry& reg);                       // images.cpp
 void register_attach(CLI::App& parent, Registry& reg);                            // attach.cpp
 void register_exec(CLI::App& parent, Registry& reg);                              // exec.cpp
+void register_pull(CLI::App& parent, Registry& reg);                              // pull.cpp
+void register_events(CLI::App& parent, Registry& reg);                            // events.cpp
+void register_stats(CLI::App& parent, Registry& reg);                             // stats.cpp
 
 }  // namespace mydocker::cli

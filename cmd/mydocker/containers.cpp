@@ -208,11 +208,13 @@ void register_container_verbs(CLI::App& parent, Registry& reg, bool in_group) {
   }
   {
     auto* sub = parent.add_subcommand("top", "Display the running processes of a container");
-    auto args = std::make_shared<std::vector<std::string>>();
-    sub->add_option("CONTAINER [ps OPTIONS]", *args)->required();
+    // One positional: once it is filled, prefix_command hands every later argument (ps's
+    // options included) to remaining() in the order given.
+    auto container = std::make_shared<std::string>();
+    sub->add_option("CONTAINER", *container)->required();
     sub->prefix_command();
-    reg.add(sub, [sub, args, &g]() -> int {
-      std::vector<std::string> all = *args;
+    reg.add(sub, [sub, container, &g]() -> int {
+      std::vector<std::string> all = {*container};
       for (const auto& r : sub->remaining()) {
         all.push_back(r);
       }

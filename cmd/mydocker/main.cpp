@@ -45,9 +45,12 @@ int main(int argc, char** argv) {
   cli::register_logs(app, reg);
   cli::register_inspect(app, reg, "");
   cli::register_image_verbs(app, reg, false);
+  cli::register_pull(app, reg);
   cli::register_system_verbs(app, reg, false);
   cli::register_attach(app, reg);
   cli::register_exec(app, reg);
+  cli::register_events(app, reg);
+  cli::register_stats(app, reg);
 
   auto* container = app.add_subcommand("container", "Manage containers");
   cli::register_run(*container, reg);
@@ -59,12 +62,15 @@ int main(int argc, char** argv) {
   cli::register_container_prune(*container, reg);
   cli::register_attach(*container, reg);
   cli::register_exec(*container, reg);
+  cli::register_stats(*container, reg);
 
   auto* image = app.add_subcommand("image", "Manage images");
   cli::register_image_verbs(*image, reg, true);
+  cli::register_pull(*image, reg);
 
   auto* system = app.add_subcommand("system", "Manage mydocker");
   cli::register_system_verbs(*system, reg, true);
+  cli::register_events(*system, reg);
 
   // docker's flag library takes "-H=false" for a boolean short flag; CLI11 does not. Only
   // true/false values are split, so a container command's "-w=80" stays as it is.

@@ -16,6 +16,7 @@ base::Result<void> LocalDaemon::stop(std::string_view ref, std::optional<int64_t
     info.state.status = MYDOCKER_TRY(state::transition(info.state.status, state::Event::Stop));
     c->rec.has_been_manually_stopped = true;
     persist(*c);
+    emit_locked(*c, "stop");
     c->cv.notify_all();
     return base::ok();
   }
@@ -39,6 +40,7 @@ base::Result<void> LocalDaemon::stop(std::string_view ref, std::optional<int64_t
                       r.error().to_string());
   }
   if (wait_stopped(*c, lk, t)) {
+    emit_locked(*c, "stop");
     return base::ok();
   }
   if (stopping_ && running_like(info.state.status) && opts_.live_restore) {
@@ -52,6 +54,7 @@ base::Result<void> LocalDaemon::stop(std::string_view ref, std::optional<int64_t
   if (running_like(info.state.status)) {
     return unavailable();
   }
+  emit_locked(*c, "stop");
   return base::ok();
 }
 
@@ -63,7 +66,13 @@ base::Result<void> LocalDaemon::restart(std::string_view ref, std::optional<int6
   }
   r = start(ref);
   if (!r && r.error().code() == ErrorCode::NotModified) {
-    return base::ok();
+    r = base::ok();
+  }
+  if (r) {
+    if (auto c = find(ref); c) {
+      std::lock_guard lk((*c)->mu);
+      emit_locked(**c, "restart");
+    }
   }
   return r;
 }
@@ -118,6 +127,7 @@ base::Result<void> LocalDaemon::pause(std::string_view ref) {
   MYDOCKER_TRY_CTX(rc.pause(), "Cannot pause container {}", c->id());
   c->rec.info.state.status = MYDOCKER_TRY(state::transition(s, state::Event::Pause));
   persist(*c);
+  emit_locked(*c, "pause");
   c->cv.notify_all();
   return base::ok();
 }
@@ -133,6 +143,7 @@ base::Result<void> LocalDaemon::unpause(std::string_view ref) {
   MYDOCKER_TRY_CTX(rc.resume(), "Cannot unpause container {}", c->id());
   c->rec.info.state.status = MYDOCKER_TRY(state::transition(s, state::Event::Unpause));
   persist(*c);
+  emit_locked(*c, "unpause");
   c->cv.notify_all();
   return base::ok();
 }
@@ -259,6 +270,7 @@ base::Result<void> LocalDaemon::remove(std::string_view ref, bool force, bool /*
     containers_.erase(c->id());
   }
   c->removed = true;
+  emit_locked(*c, "destroy");
   c->cv.notify_all();
   return base::ok();
 }

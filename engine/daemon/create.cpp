@@ -102,6 +102,10 @@ base::Result<CreateResult> LocalDaemon::create(CreateRequest req) {
   release_name.dismiss();
   remove_dir.dismiss();
   remove_rw.dismiss();
+  {
+    std::lock_guard lk(c->mu);
+    emit_locked(*c, "create");
+  }
   return CreateResult{id, {}};
 }
 

@@ -40,6 +40,7 @@
 #include <thread>
 
 #include "engine/container/config.h"
+#include "engine/events/events.h"
 #include "engine/fs/changes.h"
 #include "engine/fs/etc_files.h"
 #include "engine/local_daemon.h"
@@ -50,6 +51,7 @@
 #include "engine/specgen/specgen.h"
 #include "engine/state/filters.h"
 #include "engine/state/lifecycle.h"
+#include "engine/stats/stats.h"
 #include "engine/store/record.h"
 #include "engine/top/top.h"
 #include "image/archive/export.h"
@@ -223,6 +225,21 @@ class LocalDaemon final : public Daemon {
   // --- attach/exec state (engine/daemon/attach.cpp owns this section) ---
 
   // --- events state (engine/daemon/events.cpp owns this section) ---
+  // A container event as Docker logs it: the container's labels, "image" (as the user named
+  // it) and "name" (without "/") as attributes, plus `extra` (exitCode, signal, oldName...).
+  // The caller holds c.mu (the record is read).
+  void emit_locked(const Container& c, std::string_view action,
+                   std::map<std::string, std::string> extra = {});
+  // An image event: Actor ID `id` ("sha256:..."), attribute name=`name`.
+  void emit_image(const std::string& id, const std::string& name, std::string_view action);
+  // engine/daemon/stats.cpp: the container's cgroup directories (of its running process).
+  stats::CgroupDirs cgroup_dirs_of(int64_t pid);
+  events::Log events_;
+  std::once_flag cgroup_layout_once_;
+  std::map<std::string, std::string> cgroup_v1_mounts_;
+  std::string cgroup_unified_mount_;
+  bool cgroup_layout_v2_ = false;
+  uint64_t machine_memory_ = 0;
 };
 
 }  // namespace mydocker::engine::detail

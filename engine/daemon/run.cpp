@@ -104,6 +104,7 @@ base::Result<void> LocalDaemon::start_locked(Container& c) {
   // rename, so it is never torn. (dockerd syncs the file but not the directory at all.)
   const std::string& policy = info.host_config.restart_policy.name;
   persist_state(c, (!policy.empty() && policy != "no") || info.host_config.auto_remove);
+  emit_locked(c, "start");
   c.cv.notify_all();
   return base::ok();
 }
@@ -119,6 +120,10 @@ void LocalDaemon::finish_run_locked(Container& c, int64_t exit_code, bool oom,
   st.error = error;
   c.last_exit = exit_code;
   ++c.exits;
+  if (oom) {
+    emit_locked(c, "oom");
+  }
+  emit_locked(c, "die", {{"exitCode", std::to_string(exit_code)}});
 }
 
 void LocalDaemon::cleanup_run_locked(Container& c) {

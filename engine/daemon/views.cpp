@@ -243,6 +243,10 @@ base::Result<void> LocalDaemon::logs(std::string_view ref, const LogsOptions& op
     if (stopped_by_sink || !running || stopping_) {
       return base::ok();
     }
+    // A client that left while no line came (a quiet container) ends the follow.
+    if (options.client_alive && !options.client_alive()) {
+      return base::ok();
+    }
   }
 }
 
@@ -292,6 +296,7 @@ base::Result<void> LocalDaemon::rename(std::string_view ref, std::string_view ne
     index_.names[old] = c->id();
     return r;
   }
+  emit_locked(*c, "rename", {{"oldName", old}});
   return base::ok();
 }
 
@@ -402,6 +407,7 @@ base::Result<std::vector<std::string>> LocalDaemon::update(std::string_view ref,
   }
   c->rec.info.host_config = std::move(hc);
   persist(*c);
+  emit_locked(*c, "update");
   return std::vector<std::string>{};
 }
 

@@ -188,7 +188,40 @@ base::Result<TopResult> parse_ps_output(std::string_view output, const std::vect
   return r;
 }
 
+base::Result<void> validate_ps_args(std::string_view ps_args) {
+  // Docker's validatePSArgs: a `<key>=PID...` column rename is only allowed for pid, since
+  // the PID column is how rows are matched to the container.
+  std::string s = " " + std::string(ps_args);
+  for (size_t eq = s.find('='); eq != std::string::npos; eq = s.find('=', eq + 1)) {
+    size_t v = eq + 1;
+    while (v < s.size() && (s[v] == ' ' || s[v] == '\t')) {
+      ++v;
+    }
+    if (s.compare(v, 3, "PID") != 0) {
+      continue;
+    }
+    size_t k = eq;
+    while (k > 0 && s[k - 1] != ' ' && s[k - 1] != '\t') {
+      --k;
+    }
+    if (k == 0 || (s[k - 1] != ' ' && s[k - 1] != '\t')) {
+      continue;
+    }
+    std::string key = s.substr(k, eq - k);
+    size_t vend = v;
+    while (vend < s.size() && s[vend] != ' ' && s[vend] != '\t') {
+      ++vend;
+    }
+    if (key != "pid") {
+      return base::make_error(base::ErrorCode::Internal, "specifying \"{}={}\" is not allowed", key,
+                              s.substr(v, vend - v));
+    }
+  }
+  return base::ok();
+}
+
 base::Result<TopResult> run_ps(std::string_view ps_args, const std::vector<pid_t>& pids) {
+  MYDOCKER_TRY(validate_ps_args(ps_args));
   std::vector<std::string> args = {"ps"};
   for (const auto& a : base::split(ps_args, ' ')) {
     if (!a.empty()) {
@@ -244,8 +277,13 @@ base::Result<TopResult> run_ps(std::string_view ps_args, const std::vector<pid_t
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return base::make_error(base::ErrorCode::Internal, "Error running ps: {}",
-                            std::string(base::trim(err_text)));
+    // dockerd words it "ps: " and the first line of ps's stderr (or the exit status).
+    std::string first(base::trim(err_text.substr(0, err_text.find('\n'))));
+    if (first.empty()) {
+      first = WIFEXITED(status) ? fmt::format("exit status {}", WEXITSTATUS(status))
+                                : fmt::format("signal: {}", WTERMSIG(status));
+    }
+    return base::make_error(base::ErrorCode::Internal, "ps: {}", first);
   }
   return parse_ps_output(out_text, pids);
 }

@@ -27,8 +27,12 @@ TopResult ps_ef(const std::vector<pid_t>& pids, const std::string& proc = "/proc
 // joined into the last column; rows whose PID is not in `pids` are dropped.
 base::Result<TopResult> parse_ps_output(std::string_view output, const std::vector<pid_t>& pids);
 
-// Runs `ps <ps_args>` and parses it. Errors: Internal "Error running ps: ..." naming ps's
-// stderr when it fails.
+// Docker's validatePSArgs: "<key>=PID..." renames only the pid column; else Internal
+// "specifying \"<key>=<value>\" is not allowed".
+base::Result<void> validate_ps_args(std::string_view ps_args);
+
+// Runs `ps <ps_args>` and parses it. Errors: validate_ps_args', and Internal "ps: <first line
+// of ps's stderr>" (dockerd's wording) when ps fails.
 base::Result<TopResult> run_ps(std::string_view ps_args, const std::vector<pid_t>& pids);
 
 }  // namespace mydocker::engine::top

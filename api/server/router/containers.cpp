@@ -249,7 +249,8 @@ base::Result<void> get_container_logs(Context& ctx, const Request& req, Response
                                                   : "application/vnd.docker.raw-stream";
   engine::Daemon& daemon = ctx.daemon;
   std::string id = info.id;
-  resp.stream = [&daemon, id, opts, tty](StreamWriter& w) {
+  resp.stream = [&daemon, id, opts, tty](StreamWriter& w) mutable {
+    opts.client_alive = [&w] { return w.alive(); };
     auto r = daemon.logs(id, opts, [&](const engine::LogEntry& e) {
       std::string payload = opts.timestamps ? e.time + " " + e.line : e.line;
       if (tty) {
@@ -267,6 +268,55 @@ base::Result<void> get_container_top(Context& ctx, const Request& req, Response&
   auto top =
       MYDOCKER_TRY(ctx.daemon.top(req.param("name"), req.query_value("ps_args").value_or("")));
   resp.json(200, dump(json{{"Processes", top.processes}, {"Titles", top.titles}}));
+  return base::ok();
+}
+
+// types.StatsJSON's field order (the engine's JSON is sorted).
+std::string stats_text(const json& sample) {
+  ordered_json out = ordered_json::object();
+  for (const char* k :
+       {"read", "preread", "pids_stats", "blkio_stats", "num_procs", "storage_stats", "cpu_stats",
+        "precpu_stats", "memory_stats", "name", "id", "networks"}) {
+    if (auto it = sample.find(k); it != sample.end()) {
+      out[k] = *it;
+    }
+  }
+  return dump(out) + "\n";
+}
+
+// GET /containers/{id}/stats (transcripts 098-101): stream=false answers one object with
+// Content-Length (after a second sample unless one-shot); stream=true sends one object per
+// second, chunked, without a Content-Type.
+base::Result<void> get_container_stats(Context& ctx, const Request& req, Response& resp) {
+  engine::StatsOptions opts;
+  opts.stream = req.query_bool("stream", true);
+  opts.one_shot = req.query_bool("one-shot", false);
+  if (opts.stream && opts.one_shot) {
+    return base::make_error(ErrorCode::InvalidArgument,
+                            "cannot have stream=true and one-shot=true");
+  }
+  std::string name = req.param("name");
+  if (!opts.stream) {
+    std::string body;
+    MYDOCKER_TRY(ctx.daemon.stats(name, opts, [&](const json& sample) {
+      body = stats_text(sample);
+      return false;
+    }));
+    resp.status = 200;
+    resp.content_type = "application/json";
+    resp.body = std::move(body);
+    return base::ok();
+  }
+  auto info = MYDOCKER_TRY(ctx.daemon.inspect(name, false));
+  resp.status = 200;
+  engine::Daemon& daemon = ctx.daemon;
+  std::string id = info.id;
+  resp.stream = [&daemon, id, opts](StreamWriter& w) mutable {
+    opts.client_alive = [&w] { return w.alive(); };
+    auto r =
+        daemon.stats(id, opts, [&](const json& sample) { return w.write(stats_text(sample)); });
+    (void)r;
+  };
   return base::ok();
 }
 
@@ -364,6 +414,7 @@ std::vector<Route> container_routes() {
       {"GET", "/containers/{name}/json", BodyMode::Buffered, get_container_json},
       {"GET", "/containers/{name}/logs", BodyMode::Buffered, get_container_logs},
       {"GET", "/containers/{name}/top", BodyMode::Buffered, get_container_top},
+      {"GET", "/containers/{name}/stats", BodyMode::Buffered, get_container_stats},
       {"GET", "/containers/{name}/export", BodyMode::Buffered, get_container_export},
       {"GET", "/containers/{name}/changes", BodyMode::Buffered, get_container_changes},
       {"POST", "/containers/{name}/start", BodyMode::Buffered, post_containers_start},

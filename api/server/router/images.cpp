@@ -36,6 +36,16 @@ std::string error_line(std::string_view message) {
   return progress_line({{"errorDetail", {{"message", message}}}, {"error", message}});
 }
 
+// An image event (Docker's LogImageEvent): Actor ID the image ID, attribute name.
+void image_event(Context& ctx, const std::string& id, const std::string& name, const char* action) {
+  engine::Event e;
+  e.type = "image";
+  e.action = action;
+  e.actor_id = id;
+  e.attributes["name"] = name;
+  ctx.daemon.publish(std::move(e));
+}
+
 base::Result<wire::Filters> filters_of(const Request& req) {
   auto f = wire::parse_filters(req.query_value("filters").value_or(""));
   if (!f) {
@@ -98,13 +108,30 @@ base::Result<void> post_image_tag(Context& ctx, const Request& req, Response& re
     }
     return e;
   }
+  if (auto id = store(ctx).resolve(req.param("name")); id) {
+    std::string tag = req.query_value("tag").value_or("");
+    image_event(ctx, id->str(),
+                req.query_value("repo").value_or("") + ":" + (tag.empty() ? "latest" : tag), "tag");
+  }
   resp.status = 201;  // Content-Length 0, no Content-Type (158)
   return base::ok();
 }
 
 base::Result<void> delete_image(Context& ctx, const Request& req, Response& resp) {
+  auto resolved = store(ctx).resolve(req.param("name"));
   auto items = MYDOCKER_TRY(ctx.daemon.images().remove(req.param("name"), req.query_bool("force"),
                                                        !req.query_bool("noprune")));
+  if (resolved) {
+    // Docker names the image by its ID in both (transcript 216).
+    std::string id = resolved->str();
+    for (const auto& item : items) {
+      if (!item.untagged.empty()) {
+        image_event(ctx, id, id, "untag");
+      } else if (item.deleted == id) {
+        image_event(ctx, id, id, "delete");
+      }
+    }
+  }
   resp.json(200, dump(image::store::to_json(items)));
   return base::ok();
 }
@@ -196,6 +223,9 @@ base::Result<void> post_images_load(Context& ctx, const Request& req, Response& 
     // The error travels inside a 200 stream, as dockerd's (188).
     body += error_line(load_error_message(result.error()));
   } else {
+    for (const auto& img : result->images) {
+      image_event(ctx, img.id.str(), img.id.str(), "load");
+    }
     for (const auto& line : result->lines) {
       body += progress_line({{"stream", line + "\n"}});
     }
@@ -226,6 +256,7 @@ base::Result<void> post_images_create(Context& ctx, const Request& req, Response
   image::Images& images = ctx.daemon.images();
   auto id = MYDOCKER_TRY(consume_body<image::ImageId>(
       req, [&](image::layers::ByteSource& src) { return images.import_image(src, opts); }));
+  image_event(ctx, id.str(), id.str(), "import");
   std::string body = progress_line({{"status", id.str()}});
   resp.status = 200;
   resp.content_type = "application/json";
@@ -322,6 +353,11 @@ base::Result<void> stream_save(Context& ctx, std::vector<std::string> names, Res
       [&images, names](const image::Sink& sink) { return images.save(names, sink); });
   if (auto err = producer->wait_first()) {
     return *err;
+  }
+  for (const auto& n : names) {
+    if (auto id = store(ctx).resolve(n); id) {
+      image_event(ctx, id->str(), id->str(), "save");
+    }
   }
   resp.status = 200;
   resp.content_type = "application/x-tar";

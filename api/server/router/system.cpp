@@ -10,6 +10,8 @@
 
 #include "api/server/render.h"
 #include "api/server/router.h"
+#include "api/wire/filters.h"
+#include "engine/events/events.h"
 #include "image/content/image_config.h"
 
 namespace mydocker::api::server {
@@ -252,6 +254,33 @@ base::Result<void> get_system_df(Context& ctx, const Request&, Response& resp) {
   return base::ok();
 }
 
+// GET /events (transcripts 216-222): one JSON object per line, each flushed as it happens;
+// the head goes out at once. Filters and times are checked before it.
+base::Result<void> get_events(Context& ctx, const Request& req, Response& resp) {
+  engine::EventsOptions opts;
+  opts.since_nano =
+      MYDOCKER_TRY(engine::events::parse_timestamp(req.query_value("since").value_or("")));
+  opts.until_nano =
+      MYDOCKER_TRY(engine::events::parse_timestamp(req.query_value("until").value_or("")));
+  auto filters = wire::parse_filters(req.query_value("filters").value_or(""));
+  if (!filters) {
+    return base::Error(base::ErrorCode::Internal, filters.error().message());
+  }
+  opts.filters = std::move(*filters);
+  MYDOCKER_TRY(engine::events::Filter::parse(opts.filters));  // a bad key is a 400 up front
+  resp.status = 200;
+  resp.content_type = "application/json";
+  engine::Daemon& daemon = ctx.daemon;
+  resp.stream = [&daemon, opts](StreamWriter& w) mutable {
+    opts.client_alive = [&w] { return w.alive(); };
+    auto r = daemon.events(opts, [&](const engine::Event& e) {
+      return w.write(dump(engine::events::to_json(e)) + "\n");
+    });
+    (void)r;  // the head is out: a failure can only end the stream
+  };
+  return base::ok();
+}
+
 }  // namespace
 
 std::vector<Route> system_routes() {
@@ -260,6 +289,7 @@ std::vector<Route> system_routes() {
       {"GET", "/version", BodyMode::Buffered, get_version},
       {"GET", "/info", BodyMode::Buffered, get_info},
       {"GET", "/system/df", BodyMode::Buffered, get_system_df},
+      {"GET", "/events", BodyMode::Buffered, get_events},
   };
 }
 
