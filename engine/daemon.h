@@ -313,10 +313,11 @@ class Daemon {
   virtual base::Result<std::vector<Change>> changes(std::string_view ref) = 0;
 
   // Interactive streams. Errors before upgrade: NotFound for the container; Conflict
-  // "You cannot attach to a stopped container, start it first" (attach to an exited one
-  // with stream and without logs), "Container <id> is paused, unpause the container before
-  // attach"; InvalidArgument for bad detach keys. Returns once the connection is handed on
-  // (the stream itself runs in the container's shim).
+  // "Container <ref> is paused, unpause the container before attach." (and restarting);
+  // InvalidArgument "Invalid detach keys (<keys>) provided". A container that is not running
+  // (created or exited) keeps the stream until its next start, as dockerd (`docker run` and
+  // `start -a` attach before they start). Returns once the connection is handed on (the
+  // stream itself runs in the container's shim).
   virtual base::Result<void> attach(std::string_view ref, const AttachOptions& options,
                                     const Upgrade& upgrade) = 0;
   // Conflict "Container <id> is not running" when stopped; a container without a tty is

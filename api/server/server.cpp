@@ -289,13 +289,14 @@ class SinkWriter final : public StreamWriter {
     ok_ = ok_ && sink_.write(data.data(), data.size());
     return ok_;
   }
-  // The client's close (or half-close) shows as POLLRDHUP/POLLHUP without reading anything.
+  // The client's close shows as POLLHUP without reading anything. A half-close (POLLRDHUP
+  // alone) is not a departure: the client may still read.
   bool alive() override {
     if (!ok_ || fd_ < 0) {
       return ok_;
     }
-    int r = poll_fd(fd_, POLLRDHUP, 0);
-    if (r < 0 || (r & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0) {
+    int r = poll_fd(fd_, POLLIN, 0);
+    if (r < 0 || (r & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
       ok_ = false;
     }
     return ok_;

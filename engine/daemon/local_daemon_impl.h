@@ -223,6 +223,39 @@ class LocalDaemon final : public Daemon {
   uint64_t next_key_ = 1;
 
   // --- attach/exec state (engine/daemon/attach.cpp owns this section) ---
+  // A connection attached while the container was not running: handed to the shim at the
+  // next start (`docker run` and `start -a` attach first), so no output is lost.
+  struct PendingAttach {
+    shim::AttachSpec spec;
+    base::Fd conn;
+  };
+  struct ExecRecord {
+    std::string id;
+    std::string container_id;
+    ExecConfig config;
+    bool started = false;  // exec_start claimed it (it runs at most once)
+    bool running = false;
+    std::optional<int64_t> exit_code;
+    int64_t pid = 0;
+    uint64_t start_time = 0;  // of pid, so a reused pid is not taken for the exec
+  };
+  // start_locked: the pending attaches of c (their fds numbered by spawn), described in specs.
+  std::vector<base::Fd> take_pending_attaches_locked(Container& c,
+                                                     std::vector<shim::AttachSpec>& specs);
+  // cleanup_run_locked, before the state dir goes: the exit codes of c's execs still running.
+  void harvest_execs_locked(Container& c);
+  base::Result<std::shared_ptr<ExecRecord>> find_exec(std::string_view exec_id);
+  // Notices an exec's end (its exit file, or its process gone); publishes exec_die once.
+  void refresh_exec(const std::shared_ptr<ExecRecord>& e);
+  void finish_exec_locked(Container& c, ExecRecord& e, int64_t exit_code);
+  void publish_container_event_locked(const Container& c, std::string action,
+                                      std::map<std::string, std::string> extra);
+  base::Result<json> exec_process_locked(Container& c, const ExecConfig& config,
+                                         const std::optional<std::pair<int, int>>& console);
+  void prune_attach_state();
+  std::mutex attach_mu_;  // guards pending_ and execs_ (a leaf: taken after a container's mu)
+  std::map<std::string, std::vector<PendingAttach>> pending_;  // by container ID
+  std::map<std::string, std::shared_ptr<ExecRecord>> execs_;   // by exec ID
 
   // --- events state (engine/daemon/events.cpp owns this section) ---
   // A container event as Docker logs it: the container's labels, "image" (as the user named

@@ -41,6 +41,15 @@ base::Result<void> LocalDaemon::start_locked(Container& c) {
   in.default_ulimits = opts_.default_ulimits;
   in.init_path = init_path_;
   json spec = MYDOCKER_TRY(specgen::generate(in));
+  // HostConfig.ConsoleSize (docker run -t sends the terminal's): the pty has it from the
+  // first byte on, as dockerd sets process.consoleSize; the client's resize comes only after
+  // the start, too late for a command that asks at once (stty size).
+  if (auto it = info.host_config.extra.find("ConsoleSize");
+      info.config.tty && it != info.host_config.extra.end() && it->is_array() && it->size() == 2 &&
+      (*it)[0].is_number_unsigned() && (*it)[1].is_number_unsigned() && (*it)[0] > 0 &&
+      (*it)[1] > 0) {
+    spec["process"]["consoleSize"] = {{"height", (*it)[0]}, {"width", (*it)[1]}};
+  }
   // The bundle lives in the volatile exec root: no fsync.
   MYDOCKER_TRY(base::write_file(bundle + "/config.json", spec.dump(), O_CREAT));
 
@@ -51,6 +60,8 @@ base::Result<void> LocalDaemon::start_locked(Container& c) {
   sc.state_dir = sdir;
   sc.log_path = info.log_path;
   sc.tty = info.config.tty;
+  sc.open_stdin = info.config.open_stdin;
+  sc.stdin_once = info.config.stdin_once;
   auto opt = [&](const char* key, const std::string& fallback) {
     if (auto it = info.host_config.log_config.find(key); it != info.host_config.log_config.end()) {
       return it->second;
@@ -72,7 +83,10 @@ base::Result<void> LocalDaemon::start_locked(Container& c) {
     return base::Error(ErrorCode::Internal, fmt::format("cannot run the shim `{}`: {}", shim_path_,
                                                         std::strerror(errno)));
   }
-  auto sh = shim::spawn(shim_path_, sc);
+  // Connections attached before the start (docker run, start -a) are the shim's from its
+  // first output on.
+  std::vector<base::Fd> attach_conns = take_pending_attaches_locked(c, sc.attaches);
+  auto sh = shim::spawn(shim_path_, sc, std::chrono::seconds(30), std::move(attach_conns));
   if (!sh) {
     int64_t code = 128;
     base::Error err = start_error(sh.error(), code);
@@ -128,6 +142,7 @@ void LocalDaemon::finish_run_locked(Container& c, int64_t exit_code, bool oom,
 
 void LocalDaemon::cleanup_run_locked(Container& c) {
   const std::string& id = c.id();
+  harvest_execs_locked(c);  // their exit files live in the state dir removed below
   unmount_all(rootfs_dir(id));
   // The shim destroys the runtime state; after a shim crash it is still there.
   if (auto rc = runtime::Container::load(runtime_root_, id)) {
