@@ -502,6 +502,11 @@ void Shim::exec_exited(Proc* p, int status) {
     diag(written.error().to_string());
   }
   streams_.finish(p);
+  if (streams_.exec_count() == 0) {
+    // An exec's set-up (its process spec, the runtime's work) leaves freed heap behind;
+    // the shim lives on with the container: hand it back (after the client has its EOF).
+    ::malloc_trim(0);
+  }
 }
 
 void Shim::on_accept() {

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,6 +32,8 @@ constexpr size_t kClientLow = 128 * 1024;
 constexpr size_t kStdinHigh = 256 * 1024;
 // A finishing client that takes no output for this long is dropped.
 constexpr auto kFlushGrace = std::chrono::seconds(10);
+// Quiet this long, the shared read buffer is freed (allocated again on the next read).
+constexpr std::chrono::milliseconds kIdleRelease{5000};
 // A buffer that grew under a burst is given back once empty.
 constexpr size_t kKeepCapacity = 64 * 1024;
 
@@ -620,9 +623,20 @@ void Streams::retire(std::unique_ptr<Watch> w) {
   retired_.push_back(std::move(w));
 }
 
+void Streams::ChunkUnmap::operator()(char* p) const {
+  ::munmap(p, kHeader + kChunk);
+}
+
 char* Streams::chunk() {
   if (!chunk_) {
-    chunk_ = std::make_unique<char[]>(kHeader + kChunk);
+    // Mapped on its own (not from malloc, whose thresholds move): freeing it returns it.
+    void* p = ::mmap(nullptr, kHeader + kChunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+    if (p == MAP_FAILED) {
+      diag("mmap the read buffer: " + std::string(std::strerror(errno)));
+      ::abort();
+    }
+    chunk_.reset(static_cast<char*>(p));
   }
   return chunk_.get();
 }
@@ -760,8 +774,19 @@ void Streams::run_once(int timeout_ms) {
       }
     }
   }
+  // An idle shim gives its read buffer back (it is mapped on its own, so freeing returns it
+  // to the kernel): most containers are quiet most of the time.
+  bool idle_wait = false;
+  if (chunk_ && (timeout_ms < 0 || timeout_ms > kIdleRelease.count())) {
+    timeout_ms = static_cast<int>(kIdleRelease.count());
+    idle_wait = true;
+  }
   epoll_event events[32];
   int n = ::epoll_wait(epoll_.get(), events, 32, timeout_ms);
+  if (n == 0 && idle_wait) {
+    chunk_.reset();
+    return;
+  }
   if (n < 0) {
     if (errno != EINTR) {
       diag("epoll_wait: " + std::string(std::strerror(errno)));

@@ -197,7 +197,10 @@ class Streams {
   std::vector<std::unique_ptr<Proc>> dead_procs_;
   std::vector<std::unique_ptr<Watch>> retired_;
   Proc* init_ = nullptr;
-  std::unique_ptr<char[]> chunk_;
+  struct ChunkUnmap {
+    void operator()(char* p) const;
+  };
+  std::unique_ptr<char, ChunkUnmap> chunk_;
   size_t closing_ = 0;
   bool dispatching_ = false;
 };

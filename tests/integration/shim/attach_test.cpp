@@ -580,6 +580,40 @@ TEST_F(RootShimAttachTest, Throughput) {
   }
 }
 
+TEST_F(RootShimAttachTest, ShimMemoryStaysSmall) {
+  // One shim per container: after output, an attach and an exec, its private memory is still
+  // small (the read buffer and the control path allocate on demand, buffers shrink back).
+  auto conns = start({"sh", "-c", "head -c 4000000 /dev/zero; exec sleep 100"}, config(),
+                     {spec(false, true, true)});
+  std::string raw;
+  ASSERT_TRUE(read_until(
+      conns[0].get(), raw, [](const std::string& s) { return s.size() >= 4000000; }, kWait));
+  Conn c = conn_pair();
+  ASSERT_TRUE(send_exec(state_dir_, exec_spec("m", {"true"}), spec(false, true, true),
+                        std::move(c.theirs)));
+  std::string out;
+  ASSERT_TRUE(read_to_eof(c.ours.get(), out));
+  auto anon_kb = [&] {
+    auto rollup = base::read_file("/proc/" + std::to_string(shim_.pid()) + "/smaps_rollup");
+    EXPECT_TRUE(rollup.has_value());
+    size_t at = rollup ? rollup->find("Anonymous:") : std::string::npos;
+    return at == std::string::npos ? -1L : std::atol(rollup->c_str() + at + 10);
+  };
+  long busy = anon_kb();
+  EXPECT_GT(busy, 0);
+  EXPECT_LT(busy, 2048);
+  // Quiet for a while, the read buffer goes back.
+  std::this_thread::sleep_for(milliseconds(5500));
+  long idle = anon_kb();
+  std::printf(
+      "shim anonymous memory after 4 MB of output, an attach and an exec: %ld KiB; "
+      "idle 5 s later: %ld KiB\n",
+      busy, idle);
+  EXPECT_LT(idle, busy);
+  kill_container();
+  EXPECT_EQ(wait_shim(shim_).exit_code, 137);
+}
+
 TEST_F(RootShimAttachTest, StdinThroughput) {
   // Piped through `cat` (stdin in, stdout out), as `run -i busybox cat` of a file.
   const char* env = std::getenv("MYDOCKER_SHIM_THROUGHPUT_MIB");
