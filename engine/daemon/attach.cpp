@@ -353,12 +353,27 @@ base::Result<void> LocalDaemon::resize(std::string_view ref, int height, int wid
 
 base::Result<std::shared_ptr<LocalDaemon::ExecRecord>> LocalDaemon::find_exec(
     std::string_view exec_id) {
-  std::lock_guard lk(attach_mu_);
-  auto it = execs_.find(std::string(exec_id));
-  if (it == execs_.end()) {
+  std::shared_ptr<ExecRecord> e;
+  {
+    std::lock_guard lk(attach_mu_);
+    auto it = execs_.find(std::string(exec_id));
+    if (it == execs_.end()) {
+      return make_error(ErrorCode::NotFound, "No such exec instance: {}", exec_id);
+    }
+    e = it->second;
+  }
+  // Exec records die with their container (dockerd deletes them at removal).
+  bool exists = false;
+  {
+    std::lock_guard lk(mu_);
+    exists = containers_.find(e->container_id) != containers_.end();
+  }
+  if (!exists) {
+    std::lock_guard lk(attach_mu_);
+    execs_.erase(e->id);
     return make_error(ErrorCode::NotFound, "No such exec instance: {}", exec_id);
   }
-  return it->second;
+  return e;
 }
 
 void LocalDaemon::finish_exec_locked(Container& c, ExecRecord& e, int64_t exit_code) {

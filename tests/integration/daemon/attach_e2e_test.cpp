@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -337,6 +338,21 @@ TEST_F(RootAttachE2e, ExecInspectFields) {
   EXPECT_EQ(again.head().rfind("HTTP/1.1 101 UPGRADED", 0), 0u);
   ASSERT_TRUE(again.wait_eof());
   EXPECT_EQ(demux(again.data()).out, "Error: Exec command " + eid + " has already run\r\n");
+  // The exec's events, as dockerd names them.
+  auto events =
+      daemon_->http("GET", "/events?since=0&until=" + std::to_string(::time(nullptr) + 1) +
+                               "&filters=%7B%22type%22%3A%5B%22container%22%5D%7D");
+  EXPECT_EQ(events.status, 200) << events.body;
+  std::string cmd = "sh -c echo out; echo err >&2; exit 7";
+  size_t created = events.body.find("\"exec_create: " + cmd + "\"");
+  size_t started = events.body.find("\"exec_start: " + cmd + "\"");
+  size_t died = events.body.find("\"exec_die\"");
+  EXPECT_NE(created, std::string::npos) << events.body;
+  EXPECT_NE(started, std::string::npos) << events.body;
+  EXPECT_NE(died, std::string::npos) << events.body;
+  EXPECT_TRUE(created < started && started < died) << events.body;
+  EXPECT_TRUE(contains(events.body, "\"exitCode\":\"7\"")) << events.body;
+  EXPECT_TRUE(contains(events.body, "\"execID\":\"" + eid + "\"")) << events.body;
   // 123: resize of an exec that ended.
   auto rs = daemon_->http("POST", "/exec/" + eid + "/resize?h=30&w=100");
   EXPECT_EQ(rs.status, 404);
@@ -375,8 +391,12 @@ TEST_F(RootAttachE2e, BadInputs) {
     ASSERT_TRUE(c.send(std::string("\x00\xff garbage \r\n\r\nGET / HTTP/1.1\r\n\r\n", 35)));
   }
   EXPECT_EQ(inspect(running, "{{.State.Running}}"), "true");
-  // Attach to a removed container: 404 on the raw connection.
+  std::string eid = exec_create(running, R"({"Cmd":["true"]})");
+  // Attach to a removed container: 404 on the raw connection; its execs are gone too.
   ASSERT_EQ(daemon_->cli({"rm", "-f", running}).status, 0);
+  auto gone_exec = daemon_->http("GET", "/exec/" + eid + "/json");
+  EXPECT_EQ(gone_exec.status, 404) << gone_exec.body;
+  EXPECT_TRUE(contains(gone_exec.body, "No such exec instance: " + eid)) << gone_exec.body;
   Conn gone(daemon_->socket());
   ASSERT_TRUE(gone.send(attach_request(running, "stream=1&stdout=1")));
   ASSERT_TRUE(gone.wait_eof());
