@@ -46,6 +46,10 @@ std::vector<Route> container_routes();
 std::vector<Route> image_routes();
 std::vector<Route> exec_routes();
 
+// `POST /images/create?fromImage=` (docker pull), in router/distribution.cpp; images.cpp's
+// create route hands it every request without fromSrc.
+base::Result<void> post_images_pull(Context& ctx, const Request& req, Response& resp);
+
 // Matches `path` against `pattern`, filling `params`.
 bool match_route(std::string_view pattern, std::string_view path,
                  std::map<std::string, std::string>& params);

@@ -239,8 +239,7 @@ base::Result<void> post_images_load(Context& ctx, const Request& req, Response& 
 base::Result<void> post_images_create(Context& ctx, const Request& req, Response& resp) {
   auto from_src = req.query_value("fromSrc");
   if (!from_src) {
-    return base::make_error(ErrorCode::NotImplemented,
-                            "pulling images is not implemented yet: use docker load or import");
+    return post_images_pull(ctx, req, resp);  // router/distribution.cpp
   }
   if (*from_src != "-") {
     return base::make_error(ErrorCode::NotImplemented,

@@ -395,13 +395,13 @@ TEST_F(ApiServerTest, TranscriptTable) {
        200,
        "",
        "\"ImagesDeleted\":null"},
-      {"pull not implemented",
+      {"204 pull with an invalid reference: refused before any registry call",
        "POST",
-       "/v1.44/images/create?fromImage=busybox&tag=latest",
+       "/v1.41/images/create?fromImage=127.0.0.1:34455/TX-Bad&tag=latest",
        "",
        {},
-       501,
-       "",
+       400,
+       "invalid reference format: repository name must be lowercase",
        ""},
   };
   for (const Row& r : rows) {
