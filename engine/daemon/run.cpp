@@ -9,6 +9,10 @@ namespace mydocker::engine::detail {
 base::Result<void> LocalDaemon::start_locked(Container& c) {
   ContainerInfo& info = c.rec.info;
   const std::string& id = info.id;
+  // Connections attached before the start (docker run, start -a) are the shim's from its
+  // first output on; a start that fails closes them (dockerd ends those streams too).
+  std::vector<shim::AttachSpec> attach_specs;
+  std::vector<base::Fd> attach_conns = take_pending_attaches_locked(c, attach_specs);
   std::optional<image::content::RunConfig> run;
   if (auto parsed = image::ImageId::parse(info.image_id)) {
     if (auto img = images_->images().get(*parsed); img && img->config.config) {
@@ -83,9 +87,7 @@ base::Result<void> LocalDaemon::start_locked(Container& c) {
     return base::Error(ErrorCode::Internal, fmt::format("cannot run the shim `{}`: {}", shim_path_,
                                                         std::strerror(errno)));
   }
-  // Connections attached before the start (docker run, start -a) are the shim's from its
-  // first output on.
-  std::vector<base::Fd> attach_conns = take_pending_attaches_locked(c, sc.attaches);
+  sc.attaches = std::move(attach_specs);
   auto sh = shim::spawn(shim_path_, sc, std::chrono::seconds(30), std::move(attach_conns));
   if (!sh) {
     int64_t code = 128;

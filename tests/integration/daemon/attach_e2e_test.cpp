@@ -391,6 +391,17 @@ TEST_F(RootAttachE2e, BadInputs) {
     ASSERT_TRUE(c.send(std::string("\x00\xff garbage \r\n\r\nGET / HTTP/1.1\r\n\r\n", 35)));
   }
   EXPECT_EQ(inspect(running, "{{.State.Running}}"), "true");
+  // A start that fails ends the streams attached before it.
+  {
+    std::string bad = create(R"({"Image":"busybox","Cmd":["nosuchcmd"]})");
+    Conn c(daemon_->socket());
+    ASSERT_TRUE(c.send(attach_request(bad, "stream=1&stdout=1&stderr=1")));
+    ASSERT_EQ(c.head().rfind("HTTP/1.1 101", 0), 0u);
+    auto st = daemon_->http("POST", "/containers/" + bad + "/start");
+    EXPECT_EQ(st.status, 400) << st.body;
+    EXPECT_TRUE(c.wait_eof(std::chrono::seconds(10)));
+    EXPECT_EQ(inspect(bad, "{{.State.ExitCode}}"), "127");
+  }
   std::string eid = exec_create(running, R"({"Cmd":["true"]})");
   // Attach to a removed container: 404 on the raw connection; its execs are gone too.
   ASSERT_EQ(daemon_->cli({"rm", "-f", running}).status, 0);
