@@ -210,12 +210,17 @@ TEST_F(RootStreamsE2e, LiveEventsAndAVanishedClientLeavesNothing) {
       << "fds " << daemon_->fd_count() << " > " << fds0;
   int threads = thread_count(daemon_->pid());
   EXPECT_GT(threads, 0);
-  // The same again: no growth in threads either.
-  for (int i = 0; i < 5; ++i) {
-    clients[static_cast<size_t>(i)] =
-        spawn({mydocker_path(), "-H", "unix://" + daemon_->socket(), "events"}, log);
-  }
-  std::this_thread::sleep_for(700ms);
+  // Again with every kind of stream (events, stats, logs -f): no growth in threads either.
+  run_detached({"--name", "quiet", "busybox", "sleep", "1000"});
+  std::this_thread::sleep_for(300ms);
+  fds0 = daemon_->fd_count();  // the running container's shim pidfd is one more
+  std::string host = "unix://" + daemon_->socket();
+  clients = {spawn({mydocker_path(), "-H", host, "events"}, log),
+             spawn({mydocker_path(), "-H", host, "events", "--since", "0"}, log),
+             spawn({mydocker_path(), "-H", host, "stats", "quiet"}, log),
+             spawn({mydocker_path(), "-H", host, "stats", "--all"}, log),
+             spawn({mydocker_path(), "-H", host, "logs", "-f", "quiet"}, log)};
+  std::this_thread::sleep_for(1500ms);
   for (pid_t p : clients) {
     kill_and_reap(p);
   }
