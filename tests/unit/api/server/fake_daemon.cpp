@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 namespace mydocker::api::server::testing {
 
@@ -245,19 +246,28 @@ base::Result<engine::ContainerInfo> FakeDaemon::inspect(std::string_view ref, bo
 base::Result<void> FakeDaemon::logs(std::string_view ref, const engine::LogsOptions& options,
                                     const engine::LogSink& sink) {
   std::vector<engine::LogEntry> entries;
+  bool running = false;
   {
     std::lock_guard lock(mu_);
     last_logs = options;
     auto* c = MYDOCKER_TRY(find_locked(ref));
     entries = logs_[c->id];
+    running = c->state.status == Status::Running;
   }
   for (const auto& e : entries) {
     if ((e.stream == 1 && !options.stdout_stream) || (e.stream == 2 && !options.stderr_stream)) {
       continue;
     }
     if (!sink(e)) {
-      break;
+      return base::ok();
     }
+  }
+  if (options.follow && running && options.client_alive) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (options.client_alive() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    follow_client_left = !options.client_alive();
   }
   return base::ok();
 }

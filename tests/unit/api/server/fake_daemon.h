@@ -3,6 +3,7 @@
 // the cases the transcripts record. Images are real (image::Images in a temp dir).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -76,6 +77,9 @@ class FakeDaemon final : public engine::Daemon {
   base::Result<void> exec_resize(std::string_view exec_id, int height, int width) override;
   // The next connection an attach or exec start upgraded (waits up to 5 s; invalid if none).
   base::Fd take_conn();
+  // logs with follow on a running container waits for client_alive() to turn false (up to
+  // 10 s), then sets this.
+  std::atomic<bool> follow_client_left{false};
   engine::AttachOptions last_attach;
   engine::ExecStartOptions last_exec_start;
   std::pair<int, int> last_resize{0, 0};

@@ -434,5 +434,24 @@ TEST_F(HijackTest, BarePostWithoutContentLength) {
   EXPECT_EQ(daemon_->last_resize, std::make_pair(10, 20));
 }
 
+// StreamWriter::alive(): a client's close ends a follow; a half-close does not (it may still
+// read).
+TEST_F(HijackTest, StreamWriterAliveSeesTheClientsClose) {
+  {
+    Raw c(sock());
+    c.send("GET /v1.44/containers/tx-c1/logs?stdout=1&follow=1 HTTP/1.1\r\nHost: docker\r\n\r\n");
+    std::string head = c.read_head();
+    ASSERT_EQ(head.rfind("HTTP/1.1 200 OK", 0), 0u) << head;
+    ::shutdown(c.fd(), SHUT_WR);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_FALSE(daemon_->follow_client_left);
+  }  // closed
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!daemon_->follow_client_left && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(daemon_->follow_client_left);
+}
+
 }  // namespace
 }  // namespace mydocker::api::server
