@@ -45,6 +45,7 @@ std::vector<Route> system_routes();
 std::vector<Route> container_routes();
 std::vector<Route> image_routes();
 std::vector<Route> exec_routes();
+std::vector<Route> distribution_routes();  // router/distribution.cpp: push, auth, distribution
 
 // `POST /images/create?fromImage=` (docker pull), in router/distribution.cpp; images.cpp's
 // create route hands it every request without fromSrc.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Registry routes: `POST /images/create?fromImage=` (docker pull, transcripts 198-206), with
+// Registry routes: `POST /images/create?fromImage=` (docker pull, transcripts 198-206), `POST
+// /images/{name}/push`, `POST /auth`, `GET /distribution/{name}/json`, with
 // Docker's JSON progress stream. The pull itself is image/registry's; this file turns its
 // progress events into Docker's messages and its errors into Docker's answers: an error before
 // the first message is an ordinary JSON error with its status (200/201: 404 "manifest for X not
@@ -12,9 +13,11 @@
 
 #include "api/server/render.h"
 #include "api/server/router.h"
+#include "image/content/manifest.h"
 #include "image/registry/auth.h"
 #include "image/registry/client.h"
 #include "image/registry/pull.h"
+#include "image/registry/push.h"
 
 namespace mydocker::api::server {
 
@@ -105,8 +108,8 @@ base::Result<std::optional<image::registry::Credentials>> auth_of(const Request&
   return std::optional<image::registry::Credentials>(c);
 }
 
-// The pull on its own thread; its messages in a queue the response drains.
-struct PullJob {
+// A pull or push on its own thread; its messages in a queue the response drains.
+struct Job {
   std::mutex mu;
   std::condition_variable cv;
   std::deque<std::string> lines;
@@ -114,9 +117,9 @@ struct PullJob {
   std::optional<base::Error> error;
   std::thread thread;
 
-  ~PullJob() {
+  ~Job() {
     if (thread.joinable()) {
-      // The last owner may be the pull thread itself (the client left before it ended).
+      // The last owner may be the job's thread itself (the client left before it ended).
       if (thread.get_id() == std::this_thread::get_id()) {
         thread.detach();
       } else {
@@ -131,44 +134,13 @@ struct PullJob {
   }
 };
 
-}  // namespace
-
-base::Result<void> post_images_pull(Context& ctx, const Request& req, Response& resp) {
-  std::string from = req.query_value("fromImage").value_or("");
-  std::string tag = req.query_value("tag").value_or("");
-  auto parsed = image::reference::Reference::parse(from);
-  if (!parsed) {
-    return std::move(parsed).error();
-  }
-  image::reference::Reference ref = *parsed;
-  if (!tag.empty()) {
-    ref = tag.find(':') != std::string::npos ? MYDOCKER_TRY(ref.with_digest(tag))
-                                             : MYDOCKER_TRY(ref.with_tag(tag));
-  }
-  image::registry::PullOptions opts;
-  if (auto p = req.query_value("platform"); p && !p->empty()) {
-    opts.platform = MYDOCKER_TRY(image::registry::parse_platform(*p));
-  }
-  image::registry::RegistryOptions ropts;
-  if (auto creds = MYDOCKER_TRY(auth_of(req))) {
-    ropts.credentials = [c = *creds](const std::string&) { return std::optional(c); };
-  }
-
-  auto job = std::make_shared<PullJob>();
-  opts.progress = [job](const image::registry::ProgressEvent& e) { job->push(message_of(e)); };
-  image::Images& images = ctx.daemon.images();
-  engine::Daemon& daemon = ctx.daemon;
-  job->thread = std::thread([job, &images, &daemon, ref, opts, ropts] {
-    image::registry::Client client(ref.domain(), ropts);
-    auto r = image::registry::pull(images, client, ref, opts);
-    if (r) {
-      engine::Event e;
-      e.type = "image";
-      e.action = "pull";
-      e.actor_id = ref.familiar();
-      e.attributes["name"] = ref.name_only().familiar();
-      daemon.publish(std::move(e));
-    }
+// Runs `work` on the job's thread. An error before the first message is returned (an ordinary
+// JSON error answer); after it, the response streams the messages and ends with the error
+// in-stream.
+base::Result<void> run_streamed(std::shared_ptr<Job> job, std::function<base::Result<void>()> work,
+                                Response& resp) {
+  job->thread = std::thread([job, work = std::move(work)] {
+    auto r = work();
     std::lock_guard lock(job->mu);
     job->done = true;
     if (!r) {
@@ -203,7 +175,7 @@ base::Result<void> post_images_pull(Context& ctx, const Request& req, Response& 
       }
       for (const std::string& l : batch) {
         if (!w.write(l)) {
-          return;  // the client left; the pull finishes on its own thread
+          return;  // the client left; the job finishes on its own thread
         }
       }
       if (done) {
@@ -215,6 +187,177 @@ base::Result<void> post_images_pull(Context& ctx, const Request& req, Response& 
     }
   };
   return base::ok();
+}
+
+image::registry::RegistryOptions registry_options(
+    const std::optional<image::registry::Credentials>& creds) {
+  image::registry::RegistryOptions o;
+  if (creds) {
+    o.credentials = [c = *creds](const std::string&) { return std::optional(c); };
+  }
+  return o;
+}
+
+}  // namespace
+
+base::Result<void> post_images_pull(Context& ctx, const Request& req, Response& resp) {
+  std::string from = req.query_value("fromImage").value_or("");
+  std::string tag = req.query_value("tag").value_or("");
+  auto parsed = image::reference::Reference::parse(from);
+  if (!parsed) {
+    return std::move(parsed).error();
+  }
+  image::reference::Reference ref = *parsed;
+  if (!tag.empty()) {
+    ref = tag.find(':') != std::string::npos ? MYDOCKER_TRY(ref.with_digest(tag))
+                                             : MYDOCKER_TRY(ref.with_tag(tag));
+  }
+  image::registry::PullOptions opts;
+  if (auto p = req.query_value("platform"); p && !p->empty()) {
+    opts.platform = MYDOCKER_TRY(image::registry::parse_platform(*p));
+  }
+  image::registry::RegistryOptions ropts = registry_options(MYDOCKER_TRY(auth_of(req)));
+  auto job = std::make_shared<Job>();
+  opts.progress = [job](const image::registry::ProgressEvent& e) { job->push(message_of(e)); };
+  image::Images& images = ctx.daemon.images();
+  engine::Daemon& daemon = ctx.daemon;
+  return run_streamed(
+      job,
+      [&images, &daemon, ref, opts, ropts]() -> base::Result<void> {
+        image::registry::Client client(ref.domain(), ropts);
+        MYDOCKER_TRY(image::registry::pull(images, client, ref, opts));
+        engine::Event e;
+        e.type = "image";
+        e.action = "pull";
+        e.actor_id = ref.familiar();
+        e.attributes["name"] = ref.name_only().familiar();
+        daemon.publish(std::move(e));
+        return base::ok();
+      },
+      resp);
+}
+
+namespace {
+
+// POST /images/{name}/push?tag= (transcripts 193-197, 215).
+base::Result<void> post_image_push(Context& ctx, const Request& req, Response& resp) {
+  if (req.header("X-Registry-Auth").empty()) {
+    return base::make_error(ErrorCode::InvalidArgument,
+                            "Bad parameters and missing X-Registry-Auth: EOF");
+  }
+  auto name = image::reference::Reference::parse(req.param("name"));
+  if (!name) {
+    return std::move(name).error();
+  }
+  std::string tag = req.query_value("tag").value_or("");
+  image::reference::Reference ref =
+      tag.empty() ? name->with_default_tag() : MYDOCKER_TRY(name->with_tag(tag));
+  image::registry::RegistryOptions ropts = registry_options(MYDOCKER_TRY(auth_of(req)));
+  auto job = std::make_shared<Job>();
+  image::registry::PushOptions opts;
+  opts.progress = [job](const image::registry::ProgressEvent& e) { job->push(message_of(e)); };
+  image::Images& images = ctx.daemon.images();
+  engine::Daemon& daemon = ctx.daemon;
+  return run_streamed(
+      job,
+      [job, &images, &daemon, ref, opts, ropts]() -> base::Result<void> {
+        image::registry::Client client(ref.domain(), ropts);
+        auto r = MYDOCKER_TRY(image::registry::push(images, client, ref, opts));
+        ordered_json aux;
+        aux["progressDetail"] = ordered_json::object();
+        aux["aux"] = {{"Tag", r.tag}, {"Digest", r.digest.str()}, {"Size", r.size}};
+        job->push(dump(aux) + "\r\n");
+        engine::Event e;
+        e.type = "image";
+        e.action = "push";
+        e.actor_id = ref.familiar();
+        e.attributes["name"] = ref.name_only().familiar();
+        daemon.publish(std::move(e));
+        return base::ok();
+      },
+      resp);
+}
+
+// POST /auth (transcripts 211-214): checks the credentials against the registry.
+base::Result<void> post_auth(Context& ctx, const Request& req, Response& resp) {
+  (void)ctx;
+  auto j = nlohmann::json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return base::make_error(ErrorCode::InvalidArgument, "invalid auth configuration");
+  }
+  image::registry::Credentials c;
+  c.username = j.value("username", "");
+  c.password = j.value("password", "");
+  std::string server = j.value("serveraddress", "");
+  std::string host =
+      server.empty() ? std::string("docker.io") : image::registry::normalize_registry_host(server);
+  image::registry::Client client(host, registry_options(c));
+  auto r = client.login();
+  if (!r) {
+    // dockerd answers a failed login with a 500 (transcript 213).
+    return base::Error(ErrorCode::Internal, r.error().message());
+  }
+  ordered_json out;
+  out["IdentityToken"] = "";
+  out["Status"] = "Login Succeeded";
+  resp.json(200, dump(out));
+  return base::ok();
+}
+
+// GET /distribution/{name}/json (transcripts 208-210): the manifest's descriptor and the
+// platforms it has.
+base::Result<void> get_distribution(Context& ctx, const Request& req, Response& resp) {
+  (void)ctx;
+  auto name = image::reference::Reference::parse(req.param("name"));
+  if (!name) {
+    return std::move(name).error();
+  }
+  image::reference::Reference ref = name->with_default_tag();
+  image::registry::Client client(ref.domain(), registry_options(MYDOCKER_TRY(auth_of(req))));
+  std::string repo = ref.path();
+  auto m = MYDOCKER_TRY(client.get_manifest(repo, ref.has_digest() ? ref.digest() : ref.tag()));
+  ordered_json out;
+  out["Descriptor"] = {{"mediaType", m.media_type},
+                       {"digest", m.digest.str()},
+                       {"size", static_cast<int64_t>(m.bytes.size())}};
+  ordered_json platforms = ordered_json::array();
+  if (image::content::media_type::is_index(m.media_type)) {
+    auto index = MYDOCKER_TRY(image::content::Index::parse(m.bytes));
+    for (const auto& d : index.manifests) {
+      if (d.platform && !d.annotations.contains("vnd.docker.reference.type")) {
+        ordered_json p = {{"architecture", d.platform->architecture}, {"os", d.platform->os}};
+        if (!d.platform->variant.empty()) {
+          p["variant"] = d.platform->variant;
+        }
+        platforms.push_back(p);
+      }
+    }
+  } else {
+    auto manifest = MYDOCKER_TRY(image::content::Manifest::parse(m.bytes));
+    std::string cfg = MYDOCKER_TRY(client.get_blob(repo, manifest.config.digest));
+    auto config = nlohmann::json::parse(cfg, nullptr, false);
+    if (!config.is_discarded() && config.is_object()) {
+      ordered_json p = {{"architecture", config.value("architecture", "")},
+                        {"os", config.value("os", "")}};
+      if (!config.value("variant", "").empty()) {
+        p["variant"] = config.value("variant", "");
+      }
+      platforms.push_back(p);
+    }
+  }
+  out["Platforms"] = platforms;
+  resp.json(200, dump(out));
+  return base::ok();
+}
+
+}  // namespace
+
+std::vector<Route> distribution_routes() {
+  return {
+      {"POST", "/images/{name:.*}/push", BodyMode::Buffered, post_image_push},
+      {"POST", "/auth", BodyMode::Json, post_auth},
+      {"GET", "/distribution/{name:.*}/json", BodyMode::Buffered, get_distribution},
+  };
 }
 
 }  // namespace mydocker::api::server

@@ -87,6 +87,43 @@ TEST_F(RegistryPullE2e, MydockerCliPullPrintsDockersLines) {
       << missing.err;
 }
 
+TEST_F(RegistryPullE2e, DockerCliPushLoginAndDistributionInspect) {
+  ASSERT_EQ(daemon_->docker({"pull", ref_}).status, 0);
+  std::string copy = server_->host() + "/test/copy:v2";
+  ASSERT_EQ(daemon_->docker({"tag", ref_, copy}).status, 0);
+  Output pushed = daemon_->docker({"push", copy});
+  ASSERT_EQ(pushed.status, 0) << pushed.all() << daemon_->log();
+  EXPECT_NE(pushed.out.find("The push refers to repository [" + server_->host() + "/test/copy]"),
+            std::string::npos)
+      << pushed.out;
+  // The blobs are in test/app already: mounted, not uploaded again.
+  EXPECT_NE(pushed.out.find("Mounted from test/app"), std::string::npos) << pushed.out;
+  EXPECT_NE(
+      pushed.out.find("v2: digest: " + digest_ + " size: " + std::to_string(img_.manifest.size())),
+      std::string::npos)
+      << pushed.out;
+  Output missing = daemon_->docker({"push", server_->host() + "/test/copy:nosuchtag"});
+  EXPECT_NE(missing.status, 0);
+  EXPECT_NE(missing.all().find("tag does not exist: " + server_->host() + "/test/copy:nosuchtag"),
+            std::string::npos)
+      << missing.all();
+
+  RunOptions login_opts;
+  login_opts.env["DOCKER_CONFIG"] = tmp_.path() + "/docker-config";
+  Output login =
+      daemon_->docker({"login", "-u", "anyone", "-p", "anything", server_->host()}, login_opts);
+  EXPECT_EQ(login.status, 0) << login.all();
+  EXPECT_NE(login.out.find("Login Succeeded"), std::string::npos) << login.all();
+
+  HttpResponse d = daemon_->http("GET", "/distribution/" + copy + "/json");
+  ASSERT_EQ(d.status, 200) << d.body;
+  auto j = nlohmann::json::parse(d.body, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << d.body;
+  EXPECT_EQ(j["Descriptor"]["digest"], digest_);
+  EXPECT_EQ(j["Descriptor"]["mediaType"], "application/vnd.docker.distribution.manifest.v2+json");
+  EXPECT_EQ(j["Platforms"], nlohmann::json::parse(R"([{"architecture":"amd64","os":"linux"}])"));
+}
+
 TEST_F(RegistryPullE2e, ApiStreamsProgressAndAnswersUnknownTagWith404) {
   HttpResponse r =
       daemon_->http("POST", "/images/create?fromImage=" + server_->host() + "/test/app&tag=v1");
