@@ -189,7 +189,11 @@ void register_stats(CLI::App& parent, Registry& reg) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       if (listed && std::chrono::steady_clock::now() - last_list >= std::chrono::seconds(2)) {
         last_list = std::chrono::steady_clock::now();
-        if (auto ids = refresh_list(); ids) {
+        auto ids = refresh_list();
+        if (!ids) {
+          return report(ids.error());  // the daemon went away
+        }
+        {
           std::set<std::string> now(ids->begin(), ids->end());
           {
             std::lock_guard lk(shared->mu);
@@ -219,18 +223,22 @@ void register_stats(CLI::App& parent, Registry& reg) {
       }
       write_out(*text);
       if (!listed) {
-        // Named containers: stop when every stream failed (all removed or unknown).
+        // Named containers: stop once every stream has ended (removed, unknown, or the
+        // daemon gone), with the errors there were.
         std::lock_guard lk(shared->mu);
-        bool all_failed = true;
+        bool all_done = true;
         for (const auto& key : shared->order) {
-          const auto& e = shared->entries[key];
-          all_failed = all_failed && e.done && e.error;
+          all_done = all_done && shared->entries[key].done;
         }
-        if (all_failed) {
+        if (all_done) {
+          int status = 0;
           for (const auto& key : shared->order) {
-            report(*shared->entries[key].error);
+            if (const auto& e = shared->entries[key]; e.error) {
+              report(*e.error);
+              status = 1;
+            }
           }
-          return 1;
+          return status;
         }
       }
     }

@@ -229,6 +229,27 @@ TEST_F(RootStreamsE2e, LiveEventsAndAVanishedClientLeavesNothing) {
       << thread_count(daemon_->pid()) << " > " << threads;
 }
 
+TEST_F(RootStreamsE2e, DaemonStopEndsOpenStreams) {
+  run_detached({"--name", "held", "busybox", "sleep", "1000"});
+  std::string host = "unix://" + daemon_->socket();
+  std::string log = daemon_->root() + "/held.log";
+  std::vector<pid_t> clients = {spawn({mydocker_path(), "-H", host, "events"}, log),
+                                spawn({mydocker_path(), "-H", host, "stats", "held"}, log),
+                                spawn({mydocker_path(), "-H", host, "logs", "-f", "held"}, log)};
+  std::this_thread::sleep_for(1s);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(daemon_->stop(), 0) << daemon_->log();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  for (pid_t p : clients) {
+    int status = wait_child(p, 10s);
+    if (status == -1) {
+      kill_and_reap(p);
+    }
+    EXPECT_NE(status, -1) << "a client still streams after the daemon stopped";
+  }
+  ASSERT_TRUE(daemon_->start());  // the teardown removes the container through it
+}
+
 TEST_F(RootStreamsE2e, LogsFollowSeesNewLinesAndEndsWithTheContainer) {
   run_detached({"--name", "lf", "busybox", "sh", "-c",
                 "echo one; sleep 1; echo two; sleep 1; echo three >&2; exit 0"});
