@@ -48,5 +48,22 @@ TEST(TopTest, RunPsWithArgs) {
   EXPECT_EQ(r->processes[0][0], std::to_string(::getpid()));
 }
 
+TEST(TopTest, PsArgsAndErrorsWordedAsDockerd) {
+  EXPECT_TRUE(validate_ps_args("aux"));
+  EXPECT_TRUE(validate_ps_args("-o pid=PID,comm"));
+  auto renamed = validate_ps_args("-o pid,user=PID");
+  ASSERT_FALSE(renamed);
+  // As dockerd's regexp takes it: every non-blank before the "=".
+  EXPECT_EQ(renamed.error().message(), "specifying \"pid,user=PID\" is not allowed");
+  if (::access("/bin/ps", X_OK) != 0 && ::access("/usr/bin/ps", X_OK) != 0) {
+    GTEST_SKIP() << "no ps on this host";
+  }
+  auto bad = run_ps("--no-such-ps-flag", {::getpid()});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), base::ErrorCode::Internal);
+  EXPECT_TRUE(bad.error().message().starts_with("ps: ")) << bad.error().message();
+  EXPECT_EQ(bad.error().message().find('\n'), std::string::npos) << bad.error().message();
+}
+
 }  // namespace
 }  // namespace mydocker::engine::top
