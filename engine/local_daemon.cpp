@@ -316,6 +316,7 @@ void LocalDaemon::shutdown() {
     }
   }
   stopping_ = true;
+  stop_exec_watch();
   for (const auto& c : snapshot()) {
     std::lock_guard lk(c->mu);
     c->cv.notify_all();

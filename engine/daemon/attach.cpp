@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 
 #include <random>
 
@@ -626,7 +627,96 @@ base::Result<void> LocalDaemon::exec_start(std::string_view exec_id,
     e->start_time = st ? *st : 0;
   }
   publish_container_event_locked(*c, "exec_start: " + exec_command(e->config), {{"execID", e->id}});
+  watch_exec(e);
   return base::ok();
+}
+
+void LocalDaemon::watch_exec(const std::shared_ptr<ExecRecord>& e) {
+  long pidfd = ::syscall(SYS_pidfd_open, static_cast<pid_t>(e->pid), 0);
+  if (pidfd < 0) {
+    return;  // already gone: noticed when looked at
+  }
+  base::Fd fd = base::Fd::adopt(static_cast<int>(pidfd));
+  std::lock_guard lk(attach_mu_);
+  if (exec_watch_stop_ || stopping_) {
+    return;
+  }
+  if (!exec_watch_.joinable()) {
+    int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (ep < 0 || wake < 0) {
+      if (ep >= 0) {
+        ::close(ep);
+      }
+      if (wake >= 0) {
+        ::close(wake);
+      }
+      return;
+    }
+    exec_epoll_ = base::Fd::adopt(ep);
+    exec_wake_ = base::Fd::adopt(wake);
+    struct epoll_event ev {};
+    ev.events = EPOLLIN;
+    ev.data.fd = exec_wake_.get();
+    ::epoll_ctl(exec_epoll_.get(), EPOLL_CTL_ADD, exec_wake_.get(), &ev);
+    exec_watch_ = std::thread([this] { exec_watch_loop(); });
+  }
+  struct epoll_event ev {};
+  ev.events = EPOLLIN;
+  ev.data.fd = fd.get();
+  if (::epoll_ctl(exec_epoll_.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0) {
+    return;
+  }
+  int key = fd.get();
+  exec_watches_[key] = {std::move(fd), e};
+}
+
+void LocalDaemon::exec_watch_loop() {
+  while (true) {
+    struct epoll_event events[16];
+    int n = ::epoll_wait(exec_epoll_.get(), events, 16, -1);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return;
+    }
+    std::vector<std::shared_ptr<ExecRecord>> ended;
+    {
+      std::lock_guard lk(attach_mu_);
+      if (exec_watch_stop_) {
+        return;
+      }
+      for (int i = 0; i < n; ++i) {
+        auto it = exec_watches_.find(events[i].data.fd);
+        if (it == exec_watches_.end()) {
+          continue;  // the wake eventfd
+        }
+        ::epoll_ctl(exec_epoll_.get(), EPOLL_CTL_DEL, it->first, nullptr);
+        ended.push_back(std::move(it->second.second));
+        exec_watches_.erase(it);
+      }
+    }
+    for (const auto& e : ended) {
+      refresh_exec(e);  // waits briefly for the shim's exit file, publishes exec_die
+    }
+  }
+}
+
+void LocalDaemon::stop_exec_watch() {
+  {
+    std::lock_guard lk(attach_mu_);
+    exec_watch_stop_ = true;
+    if (exec_wake_) {
+      uint64_t one = 1;
+      (void)!::write(exec_wake_.get(), &one, sizeof(one));
+    }
+  }
+  if (exec_watch_.joinable()) {
+    exec_watch_.join();
+  }
+  std::lock_guard lk(attach_mu_);
+  exec_watches_.clear();
 }
 
 base::Result<ExecInfo> LocalDaemon::exec_inspect(std::string_view exec_id) {

@@ -253,6 +253,16 @@ class LocalDaemon final : public Daemon {
   base::Result<json> exec_process_locked(Container& c, const ExecConfig& config,
                                          const std::optional<std::pair<int, int>>& console);
   void prune_attach_state();
+  // One thread (started at the first exec) waits on the pidfds of running execs, so an exec's
+  // end and its exec_die event come when it ends, not when someone looks. shutdown() stops it.
+  void watch_exec(const std::shared_ptr<ExecRecord>& e);
+  void exec_watch_loop();
+  void stop_exec_watch();
+  std::thread exec_watch_;
+  base::Fd exec_epoll_;
+  base::Fd exec_wake_;
+  bool exec_watch_stop_ = false;  // guarded by attach_mu_
+  std::map<int, std::pair<base::Fd, std::shared_ptr<ExecRecord>>> exec_watches_;  // by pidfd
   std::mutex attach_mu_;  // guards pending_ and execs_ (a leaf: taken after a container's mu)
   std::map<std::string, std::vector<PendingAttach>> pending_;  // by container ID
   std::map<std::string, std::shared_ptr<ExecRecord>> execs_;   // by exec ID

@@ -359,6 +359,23 @@ TEST_F(RootAttachE2e, ExecInspectFields) {
   EXPECT_TRUE(contains(rs.body, "no such exec")) << rs.body;
 }
 
+// A detached exec nobody looks at: its end is noticed (exec_die) all the same.
+TEST_F(RootAttachE2e, DetachedExecDieEvent) {
+  std::string id = run_detached({"busybox", "sleep", "1000"});
+  std::string eid = exec_create(id, R"({"Cmd":["sh","-c","sleep 0.3; exit 4"]})");
+  auto st = daemon_->http("POST", "/exec/" + eid + "/start", R"({"Detach":true})");
+  ASSERT_EQ(st.status, 200) << st.body;
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto ev = daemon_->http("GET", "/events?since=0&until=" + std::to_string(::time(nullptr)));
+        return contains(ev.body, "\"exec_die\"") && contains(ev.body, "\"exitCode\":\"4\"");
+      },
+      std::chrono::seconds(10)));
+  json after = exec_inspect(eid);
+  EXPECT_EQ(after["Running"], false);
+  EXPECT_EQ(after["ExitCode"], 4);
+}
+
 TEST_F(RootAttachE2e, BadInputs) {
   std::string stopped = run_detached({"busybox", "true"});
   ASSERT_TRUE(eventually([&] { return inspect(stopped, "{{.State.Status}}") == "exited"; }));
