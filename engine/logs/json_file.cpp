@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
+#include <cstring>
 #include <ctime>
 #include <deque>
 #include <nlohmann/json.hpp>
@@ -233,15 +235,37 @@ std::optional<int64_t> parse_time_nanos(std::string_view s) {
   return secs * kNanos + frac;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
+// Bytes a JSON string cannot hold as they are: controls, the quote and backslash, Go's
+// HTML-safe <, > and &, and everything non-ASCII (checked as UTF-8 one sequence at a time).
+constexpr std::array<bool, 256> kNeedsCare = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[static_cast<size_t>(c)] =
+        c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&';
+  }
+  return t;
+}();
+
+// Appends the escaped body of a JSON string (no quotes). Runs of plain bytes are copied in one
+// append: container output is mostly ASCII text, and per-byte appends made the log the
+// bottleneck of a container's stdout.
+static void append_json_body(std::string& out, std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
+    size_t run = i;
+    while (run < s.size() && !kNeedsCare[static_cast<unsigned char>(s[run])]) {
+      ++run;
+    }
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      if (i == s.size()) {
+        break;
+      }
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
-      if (c >= 0x20 && c != '\\' && c != '"' && c != '<' && c != '>' && c != '&') {
-        out += static_cast<char>(c);
-      } else if (c == '\\' || c == '"') {
+      if (c == '\\' || c == '"') {
         out += '\\';
         out += static_cast<char>(c);
       } else if (c == '\n') {
@@ -270,6 +294,11 @@ void append_json_string(std::string& out, std::string_view s) {
     }
     i += n;
   }
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  append_json_body(out, s);
   out += '"';
 }
 
@@ -340,15 +369,17 @@ base::Result<void> JsonFileWriter::emit(std::string_view stream, std::string_vie
     MYDOCKER_TRY(commit(pending));
     MYDOCKER_TRY(rotate());
   }
+  pending.reserve(pending.size() + log.size() + 80);
+  pending += "{\"log\":\"";
+  append_json_body(pending, log);
   if (newline) {
-    std::string line;
-    line.reserve(log.size() + 1);
-    line.append(log);
-    line += '\n';
-    pending += encode_entry(stream, line, time);
-  } else {
-    pending += encode_entry(stream, log, time);
+    pending += "\\n";
   }
+  pending += "\",\"stream\":\"";
+  pending += stream;  // "stdout" | "stderr": nothing to escape
+  pending += "\",\"time\":\"";
+  pending += time;
+  pending += "\"}\n";
   return base::ok();
 }
 
@@ -371,24 +402,35 @@ base::Result<void> JsonFileWriter::write(std::string_view stream, std::string_vi
   }
   std::string& partial = stream == "stdout" ? partial_stdout_ : partial_stderr_;
   const std::string time = format_time(now_nanos());
-  std::string pending;
+  std::string& pending = pending_;
+  pending.clear();
   size_t pos = 0;
   while (pos < data.size()) {
-    size_t nl = data.find('\n', pos);
+    const void* hit = std::memchr(data.data() + pos, '\n', data.size() - pos);
+    size_t nl = hit == nullptr ? std::string_view::npos
+                               : static_cast<size_t>(static_cast<const char*>(hit) - data.data());
     size_t end = nl == std::string_view::npos ? data.size() : nl;
-    partial.append(data.substr(pos, end - pos));
+    // The line so far: straight from `data` unless an earlier write left a partial one.
+    std::string_view line = data.substr(pos, end - pos);
+    if (!partial.empty()) {
+      partial.append(line);
+      line = partial;
+    }
     // A long line goes out in 16 KiB pieces without "\n"; the piece that ends it gets one.
     size_t off = 0;
-    while (partial.size() - off > kMaxLine) {
-      MYDOCKER_TRY(
-          emit(stream, std::string_view(partial).substr(off, kMaxLine), false, time, pending));
+    while (line.size() - off > kMaxLine) {
+      MYDOCKER_TRY(emit(stream, line.substr(off, kMaxLine), false, time, pending));
       off += kMaxLine;
     }
     if (nl == std::string_view::npos) {
-      partial.erase(0, off);
+      if (partial.empty()) {
+        partial.assign(line.substr(off));
+      } else {
+        partial.erase(0, off);
+      }
       break;
     }
-    MYDOCKER_TRY(emit(stream, std::string_view(partial).substr(off), true, time, pending));
+    MYDOCKER_TRY(emit(stream, line.substr(off), true, time, pending));
     partial.clear();
     pos = nl + 1;
   }

@@ -57,6 +57,7 @@ class JsonFileWriter {
   int64_t size_ = 0;
   std::string partial_stdout_;
   std::string partial_stderr_;
+  std::string pending_;  // encoded entries of one write(), reused (its capacity stays)
 };
 
 struct Entry {
