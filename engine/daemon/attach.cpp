@@ -393,7 +393,11 @@ void LocalDaemon::finish_exec_locked(Container& c, ExecRecord& e, int64_t exit_c
 void LocalDaemon::refresh_exec(const std::shared_ptr<ExecRecord>& e) {
   {
     std::lock_guard lk(attach_mu_);
-    if (!e->running) {
+    // Started but not yet running: exec_start is handing it to the shim under the
+    // container's lock, and a fast process may already have ended (its client saw EOF and
+    // asks for the exit code): wait for that lock below rather than answer "no exit code".
+    bool starting = e->started && !e->exit_code;
+    if (!e->running && !starting) {
       return;
     }
   }
@@ -405,6 +409,12 @@ void LocalDaemon::refresh_exec(const std::shared_ptr<ExecRecord>& e) {
     return;
   }
   std::lock_guard lk((*c)->mu);
+  {
+    std::lock_guard alk(attach_mu_);
+    if (!e->running) {
+      return;  // the start failed (its exit code is set) or another caller finished it
+    }
+  }
   std::string sdir = state_dir(e->container_id);
   if (auto ex = shim::read_exec_exit(sdir, e->id)) {
     finish_exec_locked(**c, *e, ex->exit_code);
