@@ -188,6 +188,17 @@ TEST_F(InteractiveE2e, DetachWithCtrlPCtrlQThenAttachAgain) {
   std::this_thread::sleep_for(500ms);
   t->line("echo back-$((2+3))");
   ASSERT_TRUE(t->wait_for("\nback-5\n")) << t->screen();
+  // Detaching from `attach` is docker's error: "read escape sequence", status 1.
+  t->key("C-p");
+  std::this_thread::sleep_for(100ms);
+  t->key("C-q");
+  ASSERT_TRUE(t->wait_for("read escape sequence\nEXIT=1\n")) << t->screen();
+  EXPECT_EQ(state("d1"), "running");
+  t->clear();
+  t->line("$M attach d1; echo EXIT=$?");
+  std::this_thread::sleep_for(500ms);
+  t->line("echo third-$((3+3))");
+  ASSERT_TRUE(t->wait_for("\nthird-6\n")) << t->screen();
   t->line("exit 3");
   ASSERT_TRUE(t->wait_for("EXIT=3\n")) << t->screen();
   EXPECT_EQ(t->host_modes(), "icanon echo ");
@@ -201,6 +212,11 @@ TEST_F(InteractiveE2e, ExecItAndStartAi) {
   ASSERT_TRUE(t->wait_for("/ # ")) << t->screen();
   t->line("echo exec-$((3*3)) $(stty size)");
   ASSERT_TRUE(t->wait_for("\nexec-9 24 80\n")) << t->screen();
+  t->resize(90, 20);  // SIGWINCH: POST /exec/{id}/resize
+  ASSERT_TRUE(eventually([&] {
+    t->line("stty size");
+    return t->wait_for("\n20 90\n", 500ms);
+  })) << t->screen();
   t->line("exit 6");
   ASSERT_TRUE(t->wait_for("EXIT=6\n")) << t->screen();
   EXPECT_EQ(t->host_modes(), "icanon echo ");
