@@ -45,8 +45,10 @@ cat <<EOT
 It works: mydockerd created that container from busybox:latest (overlay rootfs, its own
 namespaces and cgroup, Docker's default capabilities and seccomp profile) and removed it.
 Try next (the CLI is $mydocker; add $bin to PATH):
+  mydocker run -it --rm busybox sh            # an interactive shell; ctrl-p ctrl-q detaches
   mydocker run -d --name web busybox sh -c 'while true; do date; sleep 1; done'
-  mydocker ps; mydocker logs web; mydocker top web; mydocker stop web; mydocker rm web
+  mydocker logs -f web; mydocker exec -it web sh; mydocker stats web; mydocker events
+  mydocker ps; mydocker top web; mydocker stop web; mydocker rm web
   mydocker images; mydocker info
   DOCKER_HOST=unix://$sock docker ps          # the real docker CLI works too
 Stop the daemon with: kill \$(cat /run/mydocker/mydockerd.pid)
