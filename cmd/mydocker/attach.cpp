@@ -66,7 +66,11 @@ base::Result<PumpEnd> stream_stdio(HijackedConnection& conn, const StreamSpec& s
     o.err = [fd](std::string_view d) { return write_fd(fd, d); };
   }
   o.input_only = !spec.stdout_ && !spec.stderr_;
-  return api::client::pump(conn, o);
+  PumpEnd end = MYDOCKER_TRY(api::client::pump(conn, o));
+  if (end == PumpEnd::Stopped) {
+    die_of_sigpipe();  // our stdout is gone: end as a pipeline's writer does
+  }
+  return end;
 }
 
 TtyResizer::~TtyResizer() {

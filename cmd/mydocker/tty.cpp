@@ -87,6 +87,16 @@ base::Result<RawTerminal> RawTerminal::enable(int fd) {
 SignalRelay::SignalRelay() {
   sigset_t set = relayed_set();
   ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // A closed stdout is seen as a failed write (the copy stops, the terminal is restored, and
+  // then the CLI ends by SIGPIPE as it would have: die_of_sigpipe()).
+  ::signal(SIGPIPE, SIG_IGN);
+}
+
+void die_of_sigpipe() {
+  restore_terminal();
+  ::signal(SIGPIPE, SIG_DFL);
+  ::raise(SIGPIPE);
+  ::_exit(128 + SIGPIPE);
 }
 
 SignalRelay::~SignalRelay() {

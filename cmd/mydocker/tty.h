@@ -41,10 +41,13 @@ class RawTerminal {
   bool active_ = true;
 };
 
+// Restores the terminal, then ends the process by SIGPIPE (stdout went away while streaming).
+[[noreturn]] void die_of_sigpipe();
+
 // Handles SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH on a thread of its
-// own (signalfd). The constructor blocks them in the calling thread, so it must run before any
-// other thread starts (threads inherit the mask; a thread with them unblocked would die of
-// the default action, terminal raw and container left behind).
+// own (signalfd), and ignores SIGPIPE (see die_of_sigpipe). The constructor blocks them in the
+// calling thread, so it must run before any other thread starts (threads inherit the mask; a thread
+// with them unblocked would die of the default action, terminal raw and container left behind).
 class SignalRelay {
  public:
   struct Handlers {

@@ -44,7 +44,15 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds lim
 // The CLI with its stdin and stdout on a new pty (its controlling terminal), stderr in a file.
 class PtyCli {
  public:
-  PtyCli(const std::string& socket, const std::vector<std::string>& args, int rows, int cols) {
+  // stdout_pipe: stdout is a pipe whose reader the test closes (close_stdout_reader).
+  PtyCli(const std::string& socket, const std::vector<std::string>& args, int rows, int cols,
+         bool stdout_pipe = false) {
+    if (stdout_pipe) {
+      int p[2];
+      EXPECT_EQ(::pipe2(p, O_CLOEXEC), 0);
+      out_r_ = p[0];
+      out_w_ = p[1];
+    }
     master_ = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     EXPECT_GE(master_, 0);
     EXPECT_EQ(::grantpt(master_), 0);
@@ -62,7 +70,7 @@ class PtyCli {
       int s = ::open(slave_name.c_str(), O_RDWR);  // becomes the controlling terminal
       ::ioctl(s, TIOCSCTTY, 0);
       ::dup2(s, 0);
-      ::dup2(s, 1);
+      ::dup2(out_w_ >= 0 ? out_w_ : s, 1);
       int e = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       ::dup2(e, 2);
       std::vector<char*> cargv;
@@ -73,6 +81,13 @@ class PtyCli {
       ::execv(cargv[0], cargv.data());
       ::_exit(127);
     }
+    if (out_w_ >= 0) {
+      ::close(out_w_);
+    }
+  }
+  void close_stdout_reader() {
+    ::close(out_r_);
+    out_r_ = -1;
   }
   ~PtyCli() {
     if (pid_ > 0 && status_ < 0) {
@@ -82,6 +97,9 @@ class PtyCli {
     }
     ::close(master_);
     ::close(slave_);
+    if (out_r_ >= 0) {
+      ::close(out_r_);
+    }
   }
 
   void set_size(int rows, int cols) {
@@ -147,6 +165,8 @@ class PtyCli {
   std::string err_path_;
   int master_ = -1;
   int slave_ = -1;
+  int out_r_ = -1;
+  int out_w_ = -1;
   pid_t pid_ = -1;
   int status_ = -1;
 };
@@ -346,6 +366,31 @@ TEST_F(TtyFlowTest, RunProxiesSignalsToTheContainer) {
   ASSERT_TRUE(WIFEXITED(st)) << st;
   EXPECT_EQ(WEXITSTATUS(st), 143);
   EXPECT_TRUE(has(d, "/v1.41/containers/t1/kill?signal=TERM"));
+  EXPECT_TRUE(cli.cooked());
+}
+
+TEST_F(TtyFlowTest, AClosedStdoutEndsTheCliBySigpipeWithTheTerminalRestored) {
+  FakeDaemon d([&](const FakeRequest& req, int fd) {
+    if (req.target.find("/attach") != std::string::npos) {
+      FakeDaemon::send_all(fd, kUpgraded);
+      std::string chunk(4096, 'y');
+      for (int i = 0; i < 10000; ++i) {
+        if (::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) <= 0) {
+          break;
+        }
+      }
+      finish(0);
+      return;
+    }
+    answer_plain(req, fd);
+  });
+  PtyCli cli(d.path(), {"run", "-it", "busybox", "yes"}, 24, 80, true);
+  ASSERT_TRUE(eventually([&] { return has(d, "/start"); })) << cli.err();
+  ASSERT_TRUE(eventually([&] { return cli.raw(); }));
+  cli.close_stdout_reader();
+  int st = cli.wait();
+  ASSERT_TRUE(WIFSIGNALED(st)) << st << " " << cli.err();
+  EXPECT_EQ(WTERMSIG(st), SIGPIPE);
   EXPECT_TRUE(cli.cooked());
 }
 
