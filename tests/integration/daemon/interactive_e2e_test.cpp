@@ -122,7 +122,7 @@ class Tmux {
   bool started_ = false;
 };
 
-class InteractiveE2e : public DaemonE2e {
+class RootInteractiveE2e : public DaemonE2e {
  protected:
   void SetUp() override {
     DaemonE2e::SetUp();
@@ -143,7 +143,7 @@ class InteractiveE2e : public DaemonE2e {
 
 // ---- mydocker in a terminal ----
 
-TEST_F(InteractiveE2e, RunItTypesResizesInterruptsAndExitsWithTheCode) {
+TEST_F(RootInteractiveE2e, RunItTypesResizesInterruptsAndExitsWithTheCode) {
   auto t = tmux();
   t->line("$M run -it --name it1 busybox sh; echo EXIT=$?");
   ASSERT_TRUE(t->wait_for("/ # ")) << t->screen();
@@ -171,7 +171,7 @@ TEST_F(InteractiveE2e, RunItTypesResizesInterruptsAndExitsWithTheCode) {
   EXPECT_EQ(inspect("it1", "{{.State.ExitCode}}"), "3");
 }
 
-TEST_F(InteractiveE2e, DetachWithCtrlPCtrlQThenAttachAgain) {
+TEST_F(RootInteractiveE2e, DetachWithCtrlPCtrlQThenAttachAgain) {
   auto t = tmux();
   t->line("$M run -it --name d1 busybox sh; echo EXIT=$?");
   ASSERT_TRUE(t->wait_for("/ # ")) << t->screen();
@@ -205,7 +205,7 @@ TEST_F(InteractiveE2e, DetachWithCtrlPCtrlQThenAttachAgain) {
   EXPECT_EQ(state("d1"), "exited");
 }
 
-TEST_F(InteractiveE2e, ExecItAndStartAi) {
+TEST_F(RootInteractiveE2e, ExecItAndStartAi) {
   std::string id = run_detached({"--name", "e1", "-it", "busybox", "sh"});
   auto t = tmux();
   t->line("$M exec -it e1 sh; echo EXIT=$?");
@@ -233,7 +233,7 @@ TEST_F(InteractiveE2e, ExecItAndStartAi) {
   EXPECT_EQ(t->host_modes(), "icanon echo ");
 }
 
-TEST_F(InteractiveE2e, AFailedStartRestoresTheTerminal) {
+TEST_F(RootInteractiveE2e, AFailedStartRestoresTheTerminal) {
   auto t = tmux();
   t->line("$M run -it --rm busybox /nonexistent; echo EXIT=$?");
   ASSERT_TRUE(t->wait_for("EXIT=127\n")) << t->screen();
@@ -244,7 +244,7 @@ TEST_F(InteractiveE2e, AFailedStartRestoresTheTerminal) {
 
 // ---- the real docker CLI in a terminal ----
 
-TEST_F(InteractiveE2e, DockerCliRunItExecItAttachAndStartAi) {
+TEST_F(RootInteractiveE2e, DockerCliRunItExecItAttachAndStartAi) {
   auto t = tmux();
   t->line("$D run -it --name dk busybox sh; echo EXIT=$?");
   ASSERT_TRUE(t->wait_for("/ # ")) << t->screen();
@@ -290,7 +290,7 @@ TEST_F(InteractiveE2e, DockerCliRunItExecItAttachAndStartAi) {
 
 // ---- without a terminal ----
 
-TEST_F(InteractiveE2e, PipedStdinRunsToTheEndAndRmRemoves) {
+TEST_F(RootInteractiveE2e, PipedStdinRunsToTheEndAndRmRemoves) {
   RunOptions in;
   in.input = "hi\n";
   Output o = daemon_->cli({"run", "-i", "--rm", "busybox", "cat"}, in);
@@ -324,7 +324,7 @@ TEST_F(InteractiveE2e, PipedStdinRunsToTheEndAndRmRemoves) {
   EXPECT_EQ(trim_nl(b.out), std::to_string(1 << 20));
 }
 
-TEST_F(InteractiveE2e, ExecExitCodesAndDetached) {
+TEST_F(RootInteractiveE2e, ExecExitCodesAndDetached) {
   std::string id = run_detached({"--name", "x1", "busybox", "sleep", "1000"});
   Output ok = daemon_->cli({"exec", "x1", "true"});
   EXPECT_EQ(ok.status, 0) << ok.all();
@@ -366,7 +366,7 @@ TEST_F(InteractiveE2e, ExecExitCodesAndDetached) {
   EXPECT_EQ(dd.status, 0) << dd.all();
 }
 
-TEST_F(InteractiveE2e, ExecInAStoppedContainerIsDockersError) {
+TEST_F(RootInteractiveE2e, ExecInAStoppedContainerIsDockersError) {
   std::string id = run_detached({"--name", "s1", "busybox", "true"});
   ASSERT_TRUE(eventually([&] { return state("s1") == "exited"; }, 20s));
   Output o = daemon_->cli({"exec", "s1", "true"});
