@@ -171,24 +171,6 @@ base::Error exec_start_error(const base::Error& e, int64_t& exit_code) {
 // ---------------------------------------------------------------------------------------
 // Shared state
 
-void LocalDaemon::publish_container_event_locked(const Container& c, std::string action,
-                                                 std::map<std::string, std::string> extra) {
-  const ContainerInfo& info = c.rec.info;
-  Event e;
-  e.type = "container";
-  e.action = std::move(action);
-  e.actor_id = info.id;
-  e.attributes = info.config.labels;
-  for (auto& [k, v] : extra) {
-    e.attributes[k] = std::move(v);
-  }
-  if (!info.config.image.empty()) {
-    e.attributes["image"] = info.config.image;
-  }
-  e.attributes["name"] = info.name.starts_with("/") ? info.name.substr(1) : info.name;
-  publish(std::move(e));
-}
-
 // Drops what belongs to removed containers: pending connections (closed) and exec records.
 void LocalDaemon::prune_attach_state() {
   std::set<std::string> ids;
@@ -301,7 +283,7 @@ base::Result<void> LocalDaemon::attach(std::string_view ref, const AttachOptions
   }
   {
     std::lock_guard lk(c->mu);
-    publish_container_event_locked(*c, "attach", {});
+    emit_locked(*c, "attach", {});
   }
   if (!options.stream) {
     return base::ok();  // the connection closes: logs only
@@ -344,8 +326,7 @@ base::Result<void> LocalDaemon::resize(std::string_view ref, int height, int wid
       return r;
     }
   }
-  publish_container_event_locked(
-      *c, "resize", {{"height", std::to_string(height)}, {"width", std::to_string(width)}});
+  emit_locked(*c, "resize", {{"height", std::to_string(height)}, {"width", std::to_string(width)}});
   return base::ok();
 }
 
@@ -386,8 +367,7 @@ void LocalDaemon::finish_exec_locked(Container& c, ExecRecord& e, int64_t exit_c
     e.running = false;
     e.exit_code = exit_code;
   }
-  publish_container_event_locked(c, "exec_die",
-                                 {{"execID", e.id}, {"exitCode", std::to_string(exit_code)}});
+  emit_locked(c, "exec_die", {{"execID", e.id}, {"exitCode", std::to_string(exit_code)}});
 }
 
 void LocalDaemon::refresh_exec(const std::shared_ptr<ExecRecord>& e) {
@@ -539,7 +519,7 @@ base::Result<std::string> LocalDaemon::exec_create(std::string_view ref, const E
     std::lock_guard alk(attach_mu_);
     execs_[e->id] = e;
   }
-  publish_container_event_locked(*c, "exec_create: " + exec_command(config), {{"execID", e->id}});
+  emit_locked(*c, "exec_create: " + exec_command(config), {{"execID", e->id}});
   return e->id;
 }
 
@@ -636,7 +616,7 @@ base::Result<void> LocalDaemon::exec_start(std::string_view exec_id,
     auto st = shim::process_start_time(*pid);
     e->start_time = st ? *st : 0;
   }
-  publish_container_event_locked(*c, "exec_start: " + exec_command(e->config), {{"execID", e->id}});
+  emit_locked(*c, "exec_start: " + exec_command(e->config), {{"execID", e->id}});
   watch_exec(e);
   return base::ok();
 }

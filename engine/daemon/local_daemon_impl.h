@@ -248,8 +248,6 @@ class LocalDaemon final : public Daemon {
   // Notices an exec's end (its exit file, or its process gone); publishes exec_die once.
   void refresh_exec(const std::shared_ptr<ExecRecord>& e);
   void finish_exec_locked(Container& c, ExecRecord& e, int64_t exit_code);
-  void publish_container_event_locked(const Container& c, std::string action,
-                                      std::map<std::string, std::string> extra);
   base::Result<json> exec_process_locked(Container& c, const ExecConfig& config,
                                          const std::optional<std::pair<int, int>>& console);
   void prune_attach_state();
