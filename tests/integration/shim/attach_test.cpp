@@ -27,6 +27,14 @@
 namespace mydocker::engine::shim {
 namespace {
 
+// Under ASan the shim's memory is the sanitizer's (shadow, quarantine, redzones): its size says
+// nothing about the shim's own buffers, so the memory bounds are checked in plain builds only.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
 using shim_test::RootShimTest;
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
@@ -527,7 +535,9 @@ TEST_F(RootShimAttachTest, SlowClientHoldsTheContainerBackAndLosesNothing) {
   size_t rss = status->find("VmRSS:");
   ASSERT_NE(rss, std::string::npos);
   long kb = std::atol(status->c_str() + rss + 6);
-  EXPECT_LT(kb, 8 * 1024) << "shim RSS " << kb << " KiB";
+  if (!kSanitized) {
+    EXPECT_LT(kb, 8 * 1024) << "shim RSS " << kb << " KiB";
+  }
   std::string raw;
   ASSERT_TRUE(read_to_eof(conns[0].get(), raw));
   Frames f = parse_frames(raw);
@@ -583,6 +593,9 @@ TEST_F(RootShimAttachTest, Throughput) {
 TEST_F(RootShimAttachTest, ShimMemoryStaysSmall) {
   // One shim per container: after output, an attach and an exec, its private memory is still
   // small (the read buffer and the control path allocate on demand, buffers shrink back).
+  if (kSanitized) {
+    GTEST_SKIP() << "memory sizes under ASan are the sanitizer's";
+  }
   auto conns = start({"sh", "-c", "head -c 4000000 /dev/zero; exec sleep 100"}, config(),
                      {spec(false, true, true)});
   std::string raw;
