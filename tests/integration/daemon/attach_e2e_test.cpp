@@ -405,7 +405,8 @@ TEST_F(RootAttachE2e, BadInputs) {
     Conn c(daemon_->socket());
     ASSERT_TRUE(c.send(attach_request(running, "stream=1&stdin=1&stdout=1")));
     ASSERT_EQ(c.head().rfind("HTTP/1.1 101", 0), 0u);
-    ASSERT_TRUE(c.send(std::string("\x00\xff garbage \r\n\r\nGET / HTTP/1.1\r\n\r\n", 35)));
+    static constexpr char kGarbage[] = "\x00\xff garbage \r\n\r\nGET / HTTP/1.1\r\n\r\n";
+    ASSERT_TRUE(c.send(std::string(kGarbage, sizeof kGarbage - 1)));
   }
   EXPECT_EQ(inspect(running, "{{.State.Running}}"), "true");
   // A start that fails ends the streams attached before it.
@@ -450,7 +451,9 @@ TEST_F(RootAttachE2e, FiftyStreamsAndPs) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
   EXPECT_EQ(ps.status, 0) << ps.all();
   EXPECT_TRUE(contains(ps.out, id.substr(0, 12))) << ps.out;
-  EXPECT_LT(ms, 2000) << "ps took " << ms << " ms with 50 open streams";
+  // Starved means not answered while the streams stay open; the bound only tells that apart
+  // from a slow machine (a sanitizer build), it measures nothing.
+  EXPECT_LT(ms, 10000) << "ps took " << ms << " ms with 50 open streams";
   // Every stream is live.
   for (auto& c : conns) {
     EXPECT_TRUE(c->read_until([](const std::string& b) { return contains(b, "tick"); }));

@@ -358,7 +358,9 @@ TEST_F(RootStreamsE2e, FiftyStreamsAndPsStillAnswersAtOnce) {
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(ps.status, 0) << ps.all();
   EXPECT_TRUE(contains(ps.out, "busy")) << ps.out;
-  EXPECT_LT(took, 1s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
+  // Starved means not answered while the streams stay open; the bound only tells that apart
+  // from a slow machine (a sanitizer build), it measures nothing.
+  EXPECT_LT(took, 10s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
   for (pid_t p : clients) {
     kill_and_reap(p);
   }
