@@ -25,6 +25,7 @@
 //   NotImplemented for schema1 manifests.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,10 @@ struct PullOptions {
   PlatformSpec platform = host_platform();
   int parallel = 3;  // concurrent layer downloads (Docker's default)
   ProgressFn progress;
+  // Polled between blocks of every download and unpack (and before each step): true stops
+  // the pull with ErrorCode::Cancelled, leaving nothing visible, as any failure. The daemon
+  // sets it when the API client leaves or the daemon shuts down. Empty: never cancelled.
+  std::function<bool()> cancelled;
 };
 
 struct PullResult {

@@ -13,6 +13,7 @@
 // recorded manifest has all its blobs here; the client's errors (client.h).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "image/archive/images.h"
@@ -25,6 +26,9 @@ namespace mydocker::image::registry {
 struct PushOptions {
   int64_t chunk_size = 0;  // 0: one PUT per blob; else PATCH chunks of this size
   ProgressFn progress;
+  // As PullOptions::cancelled: true stops the push (ErrorCode::Cancelled) between blobs and
+  // chunks; nothing is tagged in the registry.
+  std::function<bool()> cancelled;
 };
 
 struct PushResult {
