@@ -27,6 +27,7 @@ check() {  # check DIR ALLOWED-PREFIXES...
 check runtime/base runtime/base/
 check runtime runtime/
 check image/reference runtime/base/ image/reference/
+check image/dockerfile runtime/base/ image/dockerfile/
 check image/registry runtime/base/ image/digest/ image/reference/ image/content/ image/layers/ image/archive/ image/store/ image/registry/
 check image runtime/base/ image/
 check engine/logs runtime/base/ engine/logs/

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+// Typed Dockerfile instructions and stages, from the parser's nodes, with Docker's checks and
+// error texts (BuildKit's frontend/dockerfile/instructions): argument counts, each
+// instruction's flags ("unknown flag: foo", "missing a value on flag: from", ...), FROM's
+// `AS name`, HEALTHCHECK's durations, ONBUILD's forbidden triggers.
+//
+// Values are as written (quotes still in ENV/LABEL/ARG values, `$VAR` unexpanded): the builder
+// expands them per step with expand_instruction() and the environment in effect.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "image/dockerfile/expand.h"
+#include "image/dockerfile/parser.h"
+#include "runtime/base/error.h"
+
+namespace mydocker::image::dockerfile {
+
+// RUN/CMD/ENTRYPOINT: exec form (`args` as given) or shell form (`args` is one string, to run
+// with the stage's SHELL).
+struct CommandLine {
+  std::vector<std::string> args;
+  bool prepend_shell = true;   // shell form
+  std::vector<Heredoc> files;  // RUN's heredocs
+};
+
+struct KeyValue {
+  std::string key;
+  std::string value;
+};
+
+struct ArgDef {
+  std::string key;
+  std::optional<std::string> value;  // the default, unexpanded
+};
+
+// A COPY/ADD source given inline as a heredoc (`COPY <<EOF /dest`).
+struct SourceContent {
+  std::string path;  // the heredoc's name: the file name in the destination
+  std::string data;  // already chomped for `<<-`
+  bool expand = true;
+};
+
+struct SourcesAndDest {
+  std::vector<std::string> sources;
+  std::vector<SourceContent> contents;
+  std::string dest;
+};
+
+struct FromCmd {
+  std::string base;        // image, `scratch` or a previous stage's name
+  std::string stage_name;  // lower case, "" when no `AS`
+  std::string platform;
+};
+struct RunCmd {
+  CommandLine cmd;
+  std::vector<std::string> mounts;  // `--mount` values, unparsed
+  std::string network;              // "", "default", "none" or "host"
+  std::string security;             // "", "sandbox" or "insecure"
+};
+struct CmdCmd {
+  CommandLine cmd;
+};
+struct EntrypointCmd {
+  CommandLine cmd;  // empty args (`ENTRYPOINT []`) resets it
+};
+struct ShellCmd {
+  std::vector<std::string> shell;
+};
+struct CopyCmd {
+  SourcesAndDest paths;
+  std::string from, chown, chmod;
+  bool link = false;
+  bool parents = false;
+  std::vector<std::string> excludes;
+};
+struct AddCmd {
+  SourcesAndDest paths;
+  std::string chown, chmod, checksum;
+  bool link = false;
+  bool keep_git_dir = false;
+  std::optional<bool> unpack;
+  std::vector<std::string> excludes;
+};
+struct EnvCmd {
+  std::vector<KeyValue> env;
+};
+struct LabelCmd {
+  std::vector<KeyValue> labels;
+};
+struct ArgCmd {
+  std::vector<ArgDef> args;
+};
+struct WorkdirCmd {
+  std::string path;
+};
+struct UserCmd {
+  std::string user;
+};
+struct ExposeCmd {
+  std::vector<std::string> ports;  // sorted, as Docker keeps them
+};
+struct VolumeCmd {
+  std::vector<std::string> volumes;
+};
+struct StopSignalCmd {
+  std::string signal;
+};
+struct HealthcheckCmd {
+  // Docker's HealthConfig.Test: {"NONE"}, {"CMD", args...} or {"CMD-SHELL", command}.
+  std::vector<std::string> test;
+  int64_t interval_ns = 0, timeout_ns = 0, start_period_ns = 0, start_interval_ns = 0;
+  int retries = 0;
+};
+struct OnbuildCmd {
+  std::string expression;  // the trigger as written (what goes into the image's OnBuild)
+  Node trigger;            // parsed; typed by parse_instruction() when it fires
+};
+struct MaintainerCmd {
+  std::string maintainer;
+};
+
+using Command = std::variant<FromCmd, RunCmd, CmdCmd, EntrypointCmd, ShellCmd, CopyCmd, AddCmd,
+                             EnvCmd, LabelCmd, ArgCmd, WorkdirCmd, UserCmd, ExposeCmd, VolumeCmd,
+                             StopSignalCmd, HealthcheckCmd, OnbuildCmd, MaintainerCmd>;
+
+struct Instruction {
+  Command cmd;
+  std::string keyword;   // upper case: "RUN"
+  std::string original;  // the logical line, for "Step 2/5 : RUN ..." and the history
+  int line = 0;          // first line
+  int end_line = 0;
+
+  template <typename T>
+  const T* as() const {
+    return std::get_if<T>(&cmd);
+  }
+  template <typename T>
+  T* as() {
+    return std::get_if<T>(&cmd);
+  }
+};
+
+struct Stage {
+  std::string name;  // lower case; "" when unnamed
+  std::string base;  // FROM's image (unexpanded)
+  std::string platform;
+  std::string source;  // the FROM line, trimmed
+  int line = 0;
+  std::vector<Instruction> commands;  // after FROM
+};
+
+struct Dockerfile {
+  std::vector<Directive> directives;
+  char escape = '\\';
+  std::vector<Instruction> meta_args;  // ARGs before the first FROM: the global scope
+  std::vector<Stage> stages;
+  std::vector<Warning> warnings;
+};
+
+// One node -> one instruction. Errors: "dockerfile parse error line N: ...".
+base::Result<Instruction> parse_instruction(const Node& node);
+
+// The whole file: parse_ast() then parse_instruction() per node, split into stages at FROM.
+// An instruction other than ARG before the first FROM: "no build stage in current context".
+base::Result<Dockerfile> parse_dockerfile(std::string_view text);
+
+// Whether Docker's builder substitutes variables in this instruction's arguments (ADD COPY ENV
+// EXPOSE FROM LABEL STOPSIGNAL USER VOLUME WORKDIR ARG; ONBUILD's trigger only when it fires).
+bool expands_variables(const Instruction& instruction);
+
+// Substitutes variables in the fields Docker expands (ENV keys and values, LABEL keys and
+// values, ARG names and defaults, COPY/ADD sources, destination, --from/--chown/--chmod/
+// --checksum, WORKDIR, USER, STOPSIGNAL, VOLUME paths, EXPOSE (split into words), FROM's image
+// and --platform); a no-op for the others. `escape` is the Dockerfile's escape character.
+base::Result<void> expand_instruction(Instruction& instruction, const Env& env, char escape);
+
+// Go's time.ParseDuration, in nanoseconds ("1m30s", "500ms", "1.5h").
+base::Result<int64_t> parse_go_duration(std::string_view s);
+
+// A stable, line-per-instruction text of the parse (the golden tests' format):
+//   directive escape=` (line 1)
+//   meta 2 ARG {"args":[...]}
+//   stage 0 "build" 3 FROM {...}
+//   3 RUN {...}
+//   warning 7: Empty continuation line found in: ...
+std::string dump(const Dockerfile& dockerfile);
+
+}  // namespace mydocker::image::dockerfile

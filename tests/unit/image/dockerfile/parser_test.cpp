@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+// The parser's API beyond the golden dumps: nodes, stages, heredoc words, durations.
+#include "image/dockerfile/parser.h"
+
+#include <gtest/gtest.h>
+
+#include "image/dockerfile/instructions.h"
+
+namespace mydocker::image::dockerfile {
+namespace {
+
+TEST(DockerfileParser, NodesKeepKeywordFlagsAndLines) {
+  auto ast = parse_ast("# escape=`\nFROM busybox\ncopy --from=a `\n  x y\n");
+  ASSERT_TRUE(ast.has_value()) << ast.error().message();
+  EXPECT_EQ(ast->escape, '`');
+  ASSERT_EQ(ast->directives.size(), 1u);
+  EXPECT_EQ(ast->directives[0].line, 1);
+  ASSERT_EQ(ast->nodes.size(), 2u);
+  const Node& copy = ast->nodes[1];
+  EXPECT_EQ(copy.keyword, "copy");
+  EXPECT_EQ(copy.lower_keyword(), "copy");
+  EXPECT_EQ(copy.flags, (std::vector<std::string>{"--from=a"}));
+  EXPECT_EQ(copy.args, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(copy.start_line, 3);
+  EXPECT_EQ(copy.end_line, 4);
+  EXPECT_EQ(copy.original, "copy --from=a   x y");
+}
+
+TEST(DockerfileParser, StagesAndMetaArgs) {
+  auto df = parse_dockerfile(
+      "ARG TAG=1\nFROM busybox:$TAG AS build\nRUN make\nFROM scratch\nCOPY --from=build /a /a\n");
+  ASSERT_TRUE(df.has_value()) << df.error().message();
+  ASSERT_EQ(df->meta_args.size(), 1u);
+  ASSERT_EQ(df->stages.size(), 2u);
+  EXPECT_EQ(df->stages[0].name, "build");
+  EXPECT_EQ(df->stages[0].base, "busybox:$TAG");
+  EXPECT_EQ(df->stages[0].source, "FROM busybox:$TAG AS build");
+  EXPECT_EQ(df->stages[0].commands.size(), 1u);
+  EXPECT_EQ(df->stages[1].name, "");
+  const auto* copy = df->stages[1].commands.at(0).as<CopyCmd>();
+  ASSERT_NE(copy, nullptr);
+  EXPECT_EQ(copy->from, "build");
+  EXPECT_EQ(df->stages[1].commands.at(0).keyword, "COPY");
+}
+
+TEST(DockerfileParser, OnbuildTriggerParsesWhenItFires) {
+  auto df = parse_dockerfile("FROM busybox\nONBUILD COPY --chown=1:1 a /b\n");
+  ASSERT_TRUE(df.has_value());
+  const auto* on = df->stages[0].commands.at(0).as<OnbuildCmd>();
+  ASSERT_NE(on, nullptr);
+  EXPECT_EQ(on->expression, "COPY --chown=1:1 a /b");
+  auto fired = parse_instruction(on->trigger);
+  ASSERT_TRUE(fired.has_value()) << fired.error().message();
+  ASSERT_NE(fired->as<CopyCmd>(), nullptr);
+  EXPECT_EQ(fired->as<CopyCmd>()->chown, "1:1");
+}
+
+TEST(DockerfileParser, HeredocWords) {
+  auto plain = parse_heredoc_word("<<EOF");
+  ASSERT_TRUE(plain.has_value() && plain->has_value());
+  EXPECT_EQ((*plain)->name, "EOF");
+  EXPECT_TRUE((*plain)->expand);
+  auto quoted = parse_heredoc_word("<<-'E O'");
+  ASSERT_TRUE(quoted.has_value() && quoted->has_value());
+  EXPECT_EQ((*quoted)->name, "E O");
+  EXPECT_FALSE((*quoted)->expand);
+  EXPECT_TRUE((*quoted)->chomp);
+  auto partly = parse_heredoc_word("<<E\"O\"F");
+  ASSERT_TRUE(partly.has_value() && partly->has_value());
+  EXPECT_EQ((*partly)->name, "EOF");
+  EXPECT_FALSE((*partly)->expand);
+  auto fd = parse_heredoc_word("2<<X");
+  ASSERT_TRUE(fd.has_value() && fd->has_value());
+  EXPECT_EQ((*fd)->fd, 2u);
+  for (const char* no : {"<<", "x<<EOF", "<<<EOF", "EOF", "<<a b"}) {
+    auto r = parse_heredoc_word(no);
+    ASSERT_TRUE(r.has_value()) << no;
+    EXPECT_FALSE(r->has_value()) << no;
+  }
+}
+
+TEST(DockerfileParser, ChompHeredoc) {
+  EXPECT_EQ(chomp_heredoc("\t\ta\n\tb\t\nc\n"), "a\nb\t\nc\n");
+}
+
+TEST(DockerfileParser, GoDurations) {
+  EXPECT_EQ(*parse_go_duration("0"), 0);
+  EXPECT_EQ(*parse_go_duration("1h30m"), 5400'000'000'000);
+  EXPECT_EQ(*parse_go_duration("1.5s"), 1'500'000'000);
+  EXPECT_EQ(*parse_go_duration("-2ms"), -2'000'000);
+  EXPECT_EQ(*parse_go_duration("250us"), 250'000);
+  EXPECT_EQ(*parse_go_duration("10ns"), 10);
+  EXPECT_EQ(parse_go_duration("5").error().message(), "time: missing unit in duration \"5\"");
+  EXPECT_EQ(parse_go_duration("5x").error().message(),
+            "time: unknown unit \"x\" in duration \"5x\"");
+  EXPECT_EQ(parse_go_duration("").error().message(), "time: invalid duration \"\"");
+  EXPECT_EQ(parse_go_duration("s").error().message(), "time: invalid duration \"s\"");
+}
+
+TEST(DockerfileParser, HealthcheckRetries) {
+  auto bad = parse_dockerfile("FROM b\nHEALTHCHECK --retries=x CMD true\n");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().message(),
+            "dockerfile parse error line 2: strconv.ParseInt: parsing \"x\": invalid syntax");
+  auto neg = parse_dockerfile("FROM b\nHEALTHCHECK --retries=-1 CMD true\n");
+  ASSERT_FALSE(neg.has_value());
+  EXPECT_EQ(neg.error().message(),
+            "dockerfile parse error line 2: --retries cannot be negative (-1)");
+}
+
+TEST(DockerfileParser, DuplicateAndBooleanFlags) {
+  auto dup = parse_dockerfile("FROM b\nCOPY --from=a --from=b x y\n");
+  ASSERT_FALSE(dup.has_value());
+  EXPECT_EQ(dup.error().message(), "dockerfile parse error line 2: duplicate flag specified: from");
+  auto boolean = parse_dockerfile("FROM b\nCOPY --link=maybe x y\n");
+  ASSERT_FALSE(boolean.has_value());
+  EXPECT_EQ(boolean.error().message(),
+            "dockerfile parse error line 2: expecting boolean value for flag link, not: maybe");
+  auto empty = parse_dockerfile("FROM b\nCOPY --link= x y\n");
+  ASSERT_FALSE(empty.has_value());
+  EXPECT_EQ(empty.error().message(),
+            "dockerfile parse error line 2: missing a value on flag: link");
+  auto ok = parse_dockerfile("FROM b\nCOPY --link=TRUE --exclude=a --exclude=b x y\n");
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_TRUE(ok->stages[0].commands[0].as<CopyCmd>()->link);
+}
+
+TEST(DockerfileParser, LongLineRefused) {
+  std::string text = "FROM b\nRUN " + std::string(70000, 'x') + "\n";
+  auto r = parse_dockerfile(text);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(
+      r.error().message(),
+      "dockerfile parse error line 2: dockerfile line greater than max allowed size of 65535");
+}
+
+}  // namespace
+}  // namespace mydocker::image::dockerfile

@@ -1,0 +1,5 @@
+# About my dockerfile
+# escape=`
+FROM busybox
+RUN echo backslash \
+  continues

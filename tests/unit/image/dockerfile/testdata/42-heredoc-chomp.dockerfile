@@ -1,0 +1,8 @@
+FROM busybox
+RUN <<-EOF
+	echo tab stripped
+		echo two tabs
+	EOF
+COPY <<-EOT /f
+	x
+	EOT

@@ -1,0 +1,2 @@
+ARG A
+ARG B

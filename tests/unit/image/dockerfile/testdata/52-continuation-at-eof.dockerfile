@@ -1,0 +1,2 @@
+FROM busybox
+RUN echo at end of file \
