@@ -20,6 +20,33 @@ namespace {
 
 constexpr int64_t kProgressStep = 512 * 1024;
 
+base::Error cancelled_error() {
+  return base::Error(ErrorCode::Cancelled, "pull cancelled");
+}
+
+base::Result<void> check_cancelled(const std::function<bool()>& cancelled) {
+  if (cancelled && cancelled()) {
+    return cancelled_error();
+  }
+  return base::ok();
+}
+
+// Any source, polled for cancellation before each block (a local blob being unpacked).
+class CancellableSource final : public layers::ByteSource {
+ public:
+  CancellableSource(std::unique_ptr<layers::ByteSource> inner,
+                    const std::function<bool()>& cancelled)
+      : inner_(std::move(inner)), cancelled_(cancelled) {}
+  base::Result<size_t> read(std::span<std::byte> buf) override {
+    MYDOCKER_TRY(check_cancelled(cancelled_));
+    return inner_->read(buf);
+  }
+
+ private:
+  std::unique_ptr<layers::ByteSource> inner_;
+  const std::function<bool()>& cancelled_;
+};
+
 // Serialises progress events from the workers.
 class Progress {
  public:
@@ -45,7 +72,7 @@ class BlobSource final : public layers::ByteSource {
  public:
   BlobSource(Client& client, std::string repo, const content::Descriptor& desc,
              content::Writer writer, Progress& progress, int retries,
-             std::chrono::milliseconds backoff)
+             std::chrono::milliseconds backoff, const std::function<bool()>& cancelled)
       : client_(client),
         repo_(std::move(repo)),
         desc_(desc),
@@ -53,7 +80,8 @@ class BlobSource final : public layers::ByteSource {
         progress_(progress),
         id_(desc.digest.short_id()),
         retries_(retries),
-        backoff_(backoff) {}
+        backoff_(backoff),
+        cancelled_(cancelled) {}
 
   // Sends the request (so "unknown blob" and auth errors come before any unpacking).
   base::Result<void> open() {
@@ -83,6 +111,7 @@ class BlobSource final : public layers::ByteSource {
       return size_t{0};
     }
     for (;;) {
+      MYDOCKER_TRY(check_cancelled(cancelled_));
       if (!stream_) {
         MYDOCKER_TRY(open());
       }
@@ -150,6 +179,7 @@ class BlobSource final : public layers::ByteSource {
   std::string id_;
   int retries_;
   std::chrono::milliseconds backoff_;
+  const std::function<bool()>& cancelled_;
   std::unique_ptr<HttpStream> stream_;
   int64_t got_ = 0;
   int64_t reported_ = 0;
@@ -221,7 +251,8 @@ base::Error pull_error(base::Error e, const Reference& shown) {
 // One layer: fetch (unless present), verify, unpack, register; holds its reference in `ingest`.
 base::Result<void> pull_layer(Images& images, Images::Ingest& ingest, Client& client,
                               const Plan& plan, size_t i, Ladder& ladder, Progress& progress,
-                              const RegistryOptions& ropts, size_t* downloaded) {
+                              const RegistryOptions& ropts, const std::function<bool()>& cancelled,
+                              size_t* downloaded) {
   const content::Descriptor& desc = plan.layers[i];
   const DiffId& diff = plan.diffs[i];
   std::optional<ChainId> parent;
@@ -231,12 +262,18 @@ base::Result<void> pull_layer(Images& images, Images::Ingest& ingest, Client& cl
   std::string id(desc.digest.short_id());
   auto& cs = images.content();
   auto& ls = images.layers();
+  MYDOCKER_TRY(check_cancelled(cancelled));
   ingest.pin(desc.digest);
+  auto local_blob = [&]() -> base::Result<std::unique_ptr<layers::ByteSource>> {
+    auto f = MYDOCKER_TRY(layers::FileSource::open(cs.blob_path(desc.digest)));
+    return std::unique_ptr<layers::ByteSource>(std::make_unique<CancellableSource>(
+        std::make_unique<layers::FileSource>(std::move(f)), cancelled));
+  };
 
   auto from_registry = [&]() -> base::Result<std::unique_ptr<BlobSource>> {
     content::Writer w = MYDOCKER_TRY(cs.ingest(desc.digest, desc.size));
     auto b = std::make_unique<BlobSource>(client, plan.repo, desc, std::move(w), progress,
-                                          ropts.retries, ropts.retry_backoff);
+                                          ropts.retries, ropts.retry_backoff, cancelled);
     MYDOCKER_TRY(b->open());
     ++*downloaded;
     progress.emit(id, "Downloading", 0, desc.size);
@@ -255,8 +292,8 @@ base::Result<void> pull_layer(Images& images, Images::Ingest& ingest, Client& cl
       }
       ingest.remember_pair(desc.digest, diff);
     } else if (desc.digest != diff.digest() && !ingest.pair_verified(desc.digest, diff)) {
-      auto src = MYDOCKER_TRY(layers::FileSource::open(cs.blob_path(desc.digest)));
-      layers::UnpackResult r = MYDOCKER_TRY(layers::digest_layer(src));
+      auto src = MYDOCKER_TRY(local_blob());
+      layers::UnpackResult r = MYDOCKER_TRY(layers::digest_layer(*src));
       if (r.diff_id != diff) {
         return make_error(ErrorCode::InvalidArgument, "layer diff id mismatch: expected {}, got {}",
                           diff.str(), r.diff_id.str());
@@ -273,8 +310,7 @@ base::Result<void> pull_layer(Images& images, Images::Ingest& ingest, Client& cl
   BlobSource* remote = nullptr;
   if (cs.exists(desc.digest)) {
     // The blob is here (another image's, or an interrupted pull's): unpack it locally.
-    src = std::make_unique<layers::FileSource>(
-        MYDOCKER_TRY(layers::FileSource::open(cs.blob_path(desc.digest))));
+    src = MYDOCKER_TRY(local_blob());
   } else {
     auto b = MYDOCKER_TRY(from_registry());
     remote = b.get();
@@ -325,6 +361,7 @@ base::Result<PullResult> pull(Images& images, Client& client, const Reference& i
   std::string reference = ref.has_digest() ? ref.digest() : ref.tag();
   std::string repo = ref.path();
 
+  MYDOCKER_TRY(check_cancelled(options.cancelled));
   // 1. The manifest (through an index when it is one).
   ManifestResponse top = MYDOCKER_TRY([&]() -> base::Result<ManifestResponse> {
     auto m = client.get_manifest(repo, reference);
@@ -357,6 +394,7 @@ base::Result<PullResult> pull(Images& images, Client& client, const Reference& i
   content::Manifest manifest = MYDOCKER_TRY_CTX(content::Manifest::parse(platform_manifest.bytes),
                                                 "manifest {}", platform_manifest.digest.str());
 
+  MYDOCKER_TRY(check_cancelled(options.cancelled));
   auto ingest = images.begin_ingest();
   auto& cs = images.content();
 
@@ -428,7 +466,8 @@ base::Result<PullResult> pull(Images& images, Client& client, const Reference& i
         if (i >= n || ladder.failed()) {
           break;
         }
-        auto r = pull_layer(images, *ingest, client, plan, i, ladder, progress, ropts, &mine);
+        auto r = pull_layer(images, *ingest, client, plan, i, ladder, progress, ropts,
+                            options.cancelled, &mine);
         if (!r) {
           std::lock_guard lock(err_mu);
           if (!first_error || first_error->code() == ErrorCode::Cancelled) {
@@ -450,6 +489,9 @@ base::Result<PullResult> pull(Images& images, Client& client, const Reference& i
       t.join();
     }
     if (first_error) {
+      if (first_error->code() == ErrorCode::Cancelled) {
+        return cancelled_error();  // not the context of wherever a worker noticed it
+      }
       return std::move(*first_error);
     }
     result.layers_downloaded = downloaded.load();
@@ -460,6 +502,7 @@ base::Result<PullResult> pull(Images& images, Client& client, const Reference& i
     top_layer = plan.chains.back();
   }
 
+  MYDOCKER_TRY(check_cancelled(options.cancelled));
   // 5. Commit: the image record, then its names. A digest name moves to the image pulled now
   // (as Docker's AddDigest with force: one index digest, another platform).
   for (const Reference& n : names) {

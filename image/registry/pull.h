@@ -22,7 +22,7 @@
 //   NotFound "no matching manifest for linux/amd64 in the manifest list entries"
 //   InvalidArgument "manifest verification failed for digest ...",
 //     "filesystem layer verification failed for digest sha256:...", "layer diff id mismatch"
-//   NotImplemented for schema1 manifests.
+//   NotImplemented for schema1 manifests; Cancelled "pull cancelled" (PullOptions::cancelled).
 #pragma once
 
 #include <functional>

@@ -9,8 +9,17 @@
 // PushOptions::chunk_size then PUT); then the manifest is PUT under the tag and the
 // name@digest is recorded as a RepoDigest.
 //
+// An image whose recorded manifests have uncompressed layer blobs only (import, load of a
+// docker-save archive, commit) is pushed as Docker does: each uncompressed layer is gzipped
+// once into the content store (the blob recorded for its DiffID under
+// <data-root>/compressed/, and the pair blob -> DiffID marked verified), a Docker schema2
+// manifest naming the gzip blobs is made and recorded for the image (so the image holds the
+// gzip blobs and a later push sends the same manifest without compressing again), then pushed
+// as above. A layer already gzipped for another image is reused.
+//
 // Errors: NotFound "tag does not exist: <ref>" (Docker's); FailedPrecondition when no
-// recorded manifest has all its blobs here; the client's errors (client.h).
+// recorded manifest has all its blobs here; Cancelled "push cancelled"; the client's errors
+// (client.h).
 #pragma once
 
 #include <functional>

@@ -4,8 +4,12 @@
 // token flow (realm, scope, cache, a rejected token, wrong credentials).
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -86,6 +90,22 @@ class FakeRegistry {
         return;
       }
       std::string data = it->second;
+      if (stall_.erase(d) != 0) {
+        // Half the blob, then nothing until release() (a registry that stops sending).
+        auto half = std::make_shared<std::string>(data.substr(0, data.size() / 2));
+        res.set_content_provider(data.size(), "application/octet-stream",
+                                 [this, half](size_t offset, size_t, httplib::DataSink& sink) {
+                                   if (offset < half->size()) {
+                                     sink.write(half->data() + offset, half->size() - offset);
+                                     return true;
+                                   }
+                                   while (!released_.load()) {
+                                     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                                   }
+                                   return false;
+                                 });
+        return;
+      }
       if (drop_once_.erase(d) != 0) {
         // Half the blob, then the connection drops (Content-Length promised all of it).
         auto half = std::make_shared<std::string>(data.substr(0, data.size() / 2));
@@ -105,6 +125,7 @@ class FakeRegistry {
     mydocker::testing::wait_for_port(port_, 5000);
   }
   ~FakeRegistry() {
+    release();
     srv_.stop();
     thread_.join();
   }
@@ -136,6 +157,12 @@ class FakeRegistry {
     std::lock_guard lock(mu_);
     blobs_.erase(d.str());
   }
+  // The next GET of `d` sends half the blob and then stalls until release().
+  void stall_once(const Digest& d) {
+    std::lock_guard lock(mu_);
+    stall_.insert(d.str());
+  }
+  void release() { released_ = true; }
   void drop_once(const Digest& d) {
     std::lock_guard lock(mu_);
     drop_once_.insert(d.str());
@@ -196,6 +223,8 @@ class FakeRegistry {
   std::map<std::string, std::string> manifests_;
   std::map<std::string, std::string> blobs_;
   std::set<std::string> drop_once_;
+  std::set<std::string> stall_;
+  std::atomic<bool> released_{false};
   std::map<std::string, int> blob_requests_;
   std::string content_digest_;
   std::string challenge_;
@@ -233,6 +262,11 @@ class FakeRegistryTest : public ::testing::Test {
     auto blobs = store_->content().list();
     ASSERT_TRUE(blobs);
     EXPECT_TRUE(blobs->empty());
+    EXPECT_TRUE(empty_dir(tmp_.path() + "/store/content/ingest"));
+  }
+  static bool empty_dir(const std::string& dir) {
+    std::error_code ec;
+    return std::filesystem::is_empty(dir, ec) && !ec;
   }
 
   TempDir tmp_;
@@ -312,6 +346,91 @@ TEST_F(FakeRegistryTest, InterruptedPullLeavesNothingAndARestartCompletes) {
   store_ = mydocker::testing::open_store(tmp_.path() + "/store");
   ASSERT_TRUE(store_);
   expect_nothing_stored();
+  auto again = pull(*store_, *client(), ref(":v1"));
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(again->id, img.id);
+}
+
+TEST_F(FakeRegistryTest, CancelledPullStopsMidDownloadLeavesNothingAndAPullAfterCompletes) {
+  // Two 2 MiB layers; the pull is cancelled once 512 KiB of a layer have arrived.
+  auto img = mydocker::testing::make_image({"cancel-a", "cancel-b"}, 2 << 20);
+  fake_.serve(img, "v1");
+  std::atomic<bool> stop{false};
+  std::atomic<int> polls{0};
+  PullOptions o;
+  o.progress = [&](const ProgressEvent& e) {
+    if (e.status == "Downloading" && e.current >= (512 << 10)) {
+      stop = true;
+    }
+  };
+  o.cancelled = [&] {
+    ++polls;
+    return stop.load();
+  };
+  auto c = client();
+  auto r = pull(*store_, *c, ref(":v1"), o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), base::ErrorCode::Cancelled) << r.error().to_string();
+  EXPECT_EQ(r.error().message(), "pull cancelled");
+  EXPECT_GT(polls.load(), 4);  // polled per block, not once
+  expect_nothing_stored();
+  EXPECT_TRUE(empty_dir(tmp_.path() + "/store/layers/tmp"));
+
+  // Cancelled before it starts: nothing is asked of the registry.
+  int manifests = fake_.manifest_requests();
+  PullOptions at_once;
+  at_once.cancelled = [] { return true; };
+  auto none = pull(*store_, *c, ref(":v1"), at_once);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code(), base::ErrorCode::Cancelled);
+  EXPECT_EQ(fake_.manifest_requests(), manifests);
+
+  auto again = pull(*store_, *c, ref(":v1"));
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(again->id, img.id);
+  EXPECT_EQ(again->layers_downloaded, 2u);
+}
+
+TEST_F(FakeRegistryTest, KilledPullLeavesNothingAfterRestartAndThePullCompletes) {
+  auto img = mydocker::testing::make_image({"killed-a", "killed-b"}, 1 << 20);
+  fake_.serve(img, "v1");
+  fake_.stall_once(Digest::sha256_of(img.layer_blobs[1]));
+  store_.reset();
+  std::string root = tmp_.path() + "/store";
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The puller: blocks on the stalled blob until killed.
+    auto s = mydocker::testing::open_store(root);
+    auto c = client();
+    auto r = s ? pull(*s, *c, ref(":v1"))
+               : base::Result<PullResult>(base::make_error(base::ErrorCode::Internal, "no store"));
+    ::_exit(r ? 0 : 3);
+  }
+  // Wait until the stalled blob's first half is in an ingest file, then kill -9.
+  bool partial = false;
+  for (int i = 0; i < 2000 && !partial; ++i) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(root + "/content/ingest", ec)) {
+      partial = partial || e.file_size(ec) >= (256u << 10);
+    }
+    if (!partial) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  fake_.release();
+  ASSERT_TRUE(partial) << "the child never got half a blob";
+  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_FALSE(empty_dir(root + "/content/ingest"));  // the kill left a partial blob
+
+  // Restart: the store's recovery drops the partial blob, unpacks and references.
+  store_ = mydocker::testing::open_store(root);
+  ASSERT_TRUE(store_);
+  expect_nothing_stored();
+  EXPECT_TRUE(empty_dir(root + "/layers/tmp"));
   auto again = pull(*store_, *client(), ref(":v1"));
   ASSERT_TRUE(again) << again.error().to_string();
   EXPECT_EQ(again->id, img.id);

@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 
+#include "image/content/manifest.h"
+#include "image/layers/source.h"
 #include "image/registry/client.h"
 #include "image/registry/pull.h"
 #include "image/registry/push.h"
@@ -281,6 +284,105 @@ TEST_F(RegistryTest, ChunkedPushAndMultiArchIndexSelectsThePlatform) {
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().message(),
             "no matching manifest for linux/s390x in the manifest list entries");
+}
+
+TEST_F(RegistryTest, CancelledPushStopsBetweenChunksTagsNothingAndAPushAfterCompletes) {
+  auto img = mydocker::testing::make_image({"push-cancel-a", "push-cancel-b"}, 1 << 20);
+  mydocker::testing::load_image(*src_, img, name("test/cancel:v1"));
+  auto c = client();
+  std::atomic<bool> stop{false};
+  PushOptions po;
+  po.chunk_size = 256 << 10;
+  po.progress = [&](const ProgressEvent& e) {
+    if (e.status == "Pushing" && e.current >= (512 << 10)) {
+      stop = true;
+    }
+  };
+  po.cancelled = [&] { return stop.load(); };
+  auto r = push(*src_, *c, ref_of(name("test/cancel:v1")), po);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), base::ErrorCode::Cancelled) << r.error().to_string();
+  EXPECT_EQ(r.error().message(), "push cancelled");
+  // Stopped inside the first layer: no blob, no manifest there, no RepoDigest here.
+  auto tag = c->get_manifest("test/cancel", "v1");
+  ASSERT_FALSE(tag);
+  EXPECT_EQ(tag.error().code(), base::ErrorCode::NotFound);
+  for (const auto& b : img.layer_blobs) {
+    auto has = c->blob_exists("test/cancel", Digest::sha256_of(b));
+    ASSERT_TRUE(has) << has.error().to_string();
+    EXPECT_FALSE(*has);
+  }
+  auto rec = src_->images().get(img.id);
+  ASSERT_TRUE(rec);
+  EXPECT_TRUE(rec->repo_digests().empty());
+
+  auto again = push(*src_, *c, ref_of(name("test/cancel:v1")));
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(again->blobs_uploaded, 3u);
+  auto pulled = pull(*dst_, *c, ref_of(name("test/cancel:v1")));
+  ASSERT_TRUE(pulled) << pulled.error().to_string();
+  EXPECT_EQ(pulled->id, img.id);
+}
+
+TEST_F(RegistryTest, ImportedImageIsPushedWithGzipLayersCompressedOnce) {
+  // An import keeps the layer as it came: an uncompressed tar, no gzip blob anywhere.
+  auto img = mydocker::testing::make_image({"plain-layer"}, 64 << 10);
+  layers::MemorySource tar(img.layer_tars[0]);
+  ImportOptions io;
+  io.reference = name("test/plain:v1");
+  auto id = src_->import_image(tar, io);
+  ASSERT_TRUE(id) << id.error().to_string();
+  auto blobs_before = src_->content().list();
+  ASSERT_TRUE(blobs_before);
+
+  auto c = client();
+  auto pushed = push(*src_, *c, ref_of(name("test/plain:v1")));
+  ASSERT_TRUE(pushed) << pushed.error().to_string();
+  EXPECT_EQ(pushed->blobs_uploaded, 2u);  // the gzip layer and the config
+  auto m = c->get_manifest("test/plain", "v1");
+  ASSERT_TRUE(m) << m.error().to_string();
+  EXPECT_EQ(m->digest, pushed->digest);
+  EXPECT_EQ(m->media_type, content::media_type::kDockerManifest);
+  auto manifest = content::Manifest::parse(m->bytes);
+  ASSERT_TRUE(manifest);
+  EXPECT_EQ(manifest->config.media_type, content::media_type::kDockerConfig);
+  ASSERT_EQ(manifest->layers.size(), 1u);
+  EXPECT_EQ(manifest->layers[0].media_type, content::media_type::kDockerLayerGzip);
+  auto layer = c->get_blob("test/plain", manifest->layers[0].digest);
+  ASSERT_TRUE(layer) << layer.error().to_string();
+  ASSERT_GT(layer->size(), 2u);
+  EXPECT_EQ(static_cast<unsigned char>((*layer)[0]), 0x1f);  // gzip magic
+  EXPECT_EQ(static_cast<unsigned char>((*layer)[1]), 0x8b);
+  auto rec = src_->images().get(*id);
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->repo_digests(),
+            std::vector<std::string>{name("test/plain@") + pushed->digest.str()});
+  // The gzip blob and the manifest are kept with the image.
+  auto blobs_after = src_->content().list();
+  ASSERT_TRUE(blobs_after);
+  EXPECT_EQ(blobs_after->size(), blobs_before->size() + 2);
+  EXPECT_TRUE(src_->content().exists(manifest->layers[0].digest));
+
+  // Again, and to another repository: nothing is compressed again, the same manifest goes.
+  auto again = push(*src_, *c, ref_of(name("test/plain:v1")));
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(again->digest, pushed->digest);
+  EXPECT_EQ(again->blobs_uploaded, 0u);
+  EXPECT_EQ(again->blobs_existing, 2u);
+  ASSERT_TRUE(src_->images().tag(*id, ref_of(name("test/plain2:v2"))));
+  auto other = push(*src_, *c, ref_of(name("test/plain2:v2")));
+  ASSERT_TRUE(other) << other.error().to_string();
+  EXPECT_EQ(other->digest, pushed->digest);
+  EXPECT_EQ(other->blobs_mounted, 1u);
+  auto blobs_end = src_->content().list();
+  ASSERT_TRUE(blobs_end);
+  EXPECT_EQ(blobs_end->size(), blobs_after->size());
+
+  // Pulled back: the same image.
+  auto pulled = pull(*dst_, *c, ref_of(name("test/plain:v1")));
+  ASSERT_TRUE(pulled) << pulled.error().to_string();
+  EXPECT_EQ(pulled->id, *id);
+  EXPECT_EQ(pulled->digest, pushed->digest);
 }
 
 // --- htpasswd Basic auth ---

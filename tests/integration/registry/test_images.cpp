@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 #include "image/layers/source.h"
@@ -25,12 +26,23 @@ std::unique_ptr<image::Images> open_store(const std::string& root) {
   return r ? std::move(*r) : nullptr;
 }
 
-TestImage make_image(const std::vector<std::string>& files) {
+TestImage make_image(const std::vector<std::string>& files, size_t pad) {
   TestImage img;
   json diff_ids = json::array();
   json layers = json::array();
   for (const std::string& f : files) {
-    std::string tar = tb::make_tar({tb::dir("data"), tb::file("data/" + f, f + "\n")});
+    std::string body = f + "\n";
+    uint64_t x = 14695981039346656037ull;  // FNV-1a of the name seeds the bytes
+    for (char c : f) {
+      x = (x ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    }
+    for (size_t i = 0; i < pad; ++i) {
+      x ^= x << 13;  // xorshift64: incompressible for gzip
+      x ^= x >> 7;
+      x ^= x << 17;
+      body.push_back(static_cast<char>(x >> 56));
+    }
+    std::string tar = tb::make_tar({tb::dir("data"), tb::file("data/" + f, body)});
     std::string gz = tb::compress(tar, image::layers::Compression::Gzip);
     diff_ids.push_back(Digest::sha256_of(tar).str());
     layers.push_back({{"mediaType", "application/vnd.docker.image.rootfs.diff.tar.gzip"},

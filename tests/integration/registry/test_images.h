@@ -23,8 +23,10 @@ struct TestImage {
 };
 
 // An image whose layers hold one file each: `files[i]` -> layer i has /data/<files[i]> with
-// content `files[i]`. Deterministic: the same files give the same image.
-TestImage make_image(const std::vector<std::string>& files);
+// content `files[i]` (then `pad` pseudo-random, incompressible bytes, so a layer blob can be
+// made large enough to be read in many blocks). Deterministic: the same arguments give the
+// same image.
+TestImage make_image(const std::vector<std::string>& files, size_t pad = 0);
 
 // Loads `img` into `images` and names it `ref` (a full reference with tag).
 void load_image(image::Images& images, const TestImage& img, const std::string& ref);
