@@ -82,13 +82,38 @@ base::Result<std::vector<Token>> compile(std::string_view p) {
   return out;
 }
 
-bool match_tokens(const std::vector<Token>& toks, size_t ti, std::string_view s, size_t si) {
+// Failed (token, offset) entry points are remembered, so `*a*a*a*b`-style patterns stay
+// polynomial.
+struct Matcher {
+  const std::vector<Token>& toks;
+  std::string_view s;
+  std::vector<bool> failed;
+
+  Matcher(const std::vector<Token>& t, std::string_view str)
+      : toks(t), s(str), failed((t.size() + 1) * (str.size() + 1), false) {}
+
+  bool match(size_t ti, size_t si) {
+    size_t key = ti * (s.size() + 1) + si;
+    if (failed[key]) {
+      return false;
+    }
+    bool ok = match_from(ti, si);
+    if (!ok) {
+      failed[key] = true;
+    }
+    return ok;
+  }
+
+  bool match_from(size_t ti, size_t si);
+};
+
+bool Matcher::match_from(size_t ti, size_t si) {
   for (; ti < toks.size(); ++ti) {
     const Token& t = toks[ti];
     switch (t.kind) {
       case Token::Star:
         for (size_t k = si;; ++k) {
-          if (match_tokens(toks, ti + 1, s, k)) {
+          if (match(ti + 1, k)) {
             return true;
           }
           if (k >= s.size() || s[k] == '/') {
@@ -99,11 +124,11 @@ bool match_tokens(const std::vector<Token>& toks, size_t ti, std::string_view s,
         return true;
       case Token::DoubleStarDir:
         // `(.*/)?`: nothing, or anything ending with a `/`.
-        if (match_tokens(toks, ti + 1, s, si)) {
+        if (match(ti + 1, si)) {
           return true;
         }
         for (size_t k = si; k < s.size(); ++k) {
-          if (s[k] == '/' && match_tokens(toks, ti + 1, s, k + 1)) {
+          if (s[k] == '/' && match(ti + 1, k + 1)) {
             return true;
           }
         }
@@ -221,7 +246,11 @@ bool match_ignore_pattern(std::string_view pattern, std::string_view path) {
     return !suffix.empty() && suffix[0] == '/' && path == suffix.substr(1);
   }
   auto toks = compile(pattern);
-  return toks.has_value() && match_tokens(*toks, 0, path, 0);
+  if (!toks.has_value()) {
+    return false;
+  }
+  Matcher m(*toks, path);
+  return m.match(0, 0);
 }
 
 base::Result<IgnoreMatcher> IgnoreMatcher::from_patterns(const std::vector<std::string>& patterns) {

@@ -98,23 +98,32 @@ base::Result<std::vector<GlobToken>> compile_glob(std::string_view pattern) {
   return out;
 }
 
-bool glob_match(const std::vector<GlobToken>& pat, size_t pi, std::string_view s, size_t si) {
-  for (; pi < pat.size(); ++pi) {
-    const GlobToken& t = pat[pi];
-    if (t.kind == GlobToken::AnyString) {
-      for (size_t k = si; k <= s.size(); ++k) {
-        if (glob_match(pat, pi + 1, s, k)) {
-          return true;
-        }
-      }
+// Whole-string match; iterative with one backtracking point, so linear-ish, never exponential
+// (the Dockerfile may come from an API client).
+bool glob_match(const std::vector<GlobToken>& pat, std::string_view s) {
+  size_t pi = 0, si = 0;
+  size_t star = std::string_view::npos, star_si = 0;
+  while (si < s.size()) {
+    if (pi < pat.size() && pat[pi].kind == GlobToken::AnyString) {
+      star = pi++;
+      star_si = si;
+      continue;
+    }
+    if (pi < pat.size() && (pat[pi].kind == GlobToken::AnyOne || pat[pi].ch == s[si])) {
+      ++pi;
+      ++si;
+      continue;
+    }
+    if (star == std::string_view::npos) {
       return false;
     }
-    if (si >= s.size() || (t.kind == GlobToken::Literal && s[si] != t.ch)) {
-      return false;
-    }
-    ++si;
+    pi = star + 1;
+    si = ++star_si;
   }
-  return si == s.size();
+  while (pi < pat.size() && pat[pi].kind == GlobToken::AnyString) {
+    ++pi;
+  }
+  return pi == pat.size();
 }
 
 class ShellWord {
@@ -373,7 +382,7 @@ class ShellWord {
       if (ch == '#') {
         std::optional<size_t> cut;
         for (size_t len = 0; len <= v.size(); ++len) {
-          if (glob_match(glob, 0, std::string_view(v).substr(0, len), 0)) {
+          if (glob_match(glob, std::string_view(v).substr(0, len))) {
             cut = len;
             if (!greedy) {
               break;
@@ -384,7 +393,7 @@ class ShellWord {
       }
       std::optional<size_t> start;
       for (size_t s = v.size() + 1; s-- > 0;) {
-        if (glob_match(glob, 0, std::string_view(v).substr(s), 0)) {
+        if (glob_match(glob, std::string_view(v).substr(s))) {
           start = s;
           if (!greedy) {
             break;
@@ -425,7 +434,7 @@ class ShellWord {
         std::optional<size_t> end;
         if (!(replaced && !all)) {
           for (size_t e = v.size() + 1; e-- > i;) {  // leftmost, longest
-            if (glob_match(glob, 0, std::string_view(v).substr(i, e - i), 0)) {
+            if (glob_match(glob, std::string_view(v).substr(i, e - i))) {
               end = e;
               break;
             }

@@ -858,6 +858,38 @@ base::Result<Dockerfile> parse_dockerfile(std::string_view text) {
   return df;
 }
 
+base::Result<Env> resolve_meta_args(const Dockerfile& dockerfile, const Env& build_args) {
+  Env scope;
+  LexOptions opts;
+  opts.escape = dockerfile.escape;
+  for (const auto& ins : dockerfile.meta_args) {
+    const auto* arg = ins.as<ArgCmd>();
+    if (arg == nullptr) {
+      continue;
+    }
+    for (const auto& def : arg->args) {
+      auto key = expand_word(def.key, scope, opts);
+      if (!key.has_value()) {
+        return parse_error(ins.line, key.error().message());
+      }
+      if (auto given = build_args.find(*key); given != build_args.end()) {
+        scope[*key] = given->second;
+        continue;
+      }
+      if (!def.value) {
+        scope.erase(*key);
+        continue;
+      }
+      auto value = expand_word(*def.value, scope, opts);
+      if (!value.has_value()) {
+        return parse_error(ins.line, value.error().message());
+      }
+      scope[*key] = std::move(*value);
+    }
+  }
+  return scope;
+}
+
 bool expands_variables(const Instruction& instruction) {
   return std::visit(
       [](const auto& c) {

@@ -180,6 +180,12 @@ bool expands_variables(const Instruction& instruction);
 // and --platform); a no-op for the others. `escape` is the Dockerfile's escape character.
 base::Result<void> expand_instruction(Instruction& instruction, const Env& env, char escape);
 
+// Docker's global scope (the classic builder's meta args): the ARGs before the first FROM, in
+// order, each default expanded with the ones before it; a build arg of the same name replaces
+// the default. An ARG with neither a default nor a build arg stays unset. The result is what
+// FROM's image and --platform expand with, and what a bare `ARG NAME` inside a stage picks up.
+base::Result<Env> resolve_meta_args(const Dockerfile& dockerfile, const Env& build_args);
+
 // Go's time.ParseDuration, in nanoseconds ("1m30s", "500ms", "1.5h").
 base::Result<int64_t> parse_go_duration(std::string_view s);
 

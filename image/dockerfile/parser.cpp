@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "image/dockerfile/parser.h"
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 
 #include "image/dockerfile/expand.h"
 #include "image/dockerfile/quote.h"
+#include "runtime/base/strings.h"
 
 namespace mydocker::image::dockerfile {
 
@@ -566,7 +568,9 @@ base::Result<std::optional<Heredoc>> parse_heredoc_word(std::string_view word) {
   h.name = words[0];
   h.expand = quotes(words[0]) == quotes(raw[0]);
   h.chomp = chomp;
-  h.fd = digits.empty() ? 0 : static_cast<unsigned>(std::stoul(std::string(digits)));
+  // As Docker (ParseUint, error ignored): an out-of-range descriptor is 0.
+  auto fd = base::parse_uint64(digits);
+  h.fd = fd && *fd <= UINT32_MAX ? static_cast<unsigned>(*fd) : 0;
   return std::optional<Heredoc>(std::move(h));
 }
 

@@ -127,6 +127,18 @@ TEST(Dockerignore, BadPatterns) {
   EXPECT_EQ(bang.error().message(), "illegal exclusion pattern: \"!\"");
 }
 
+// Patterns come from the build context: many stars must not backtrack exponentially.
+TEST(Dockerignore, ManyStarsStayFast) {
+  auto m = matcher("*a*a*a*a*a*a*a*a*a*a*a*a*b\n**/a**/a**/a**/a**/a**/c\n");
+  EXPECT_FALSE(m.excluded(std::string(300, 'a')));
+  std::string deep;
+  for (int i = 0; i < 60; ++i) {
+    deep += "a/";
+  }
+  EXPECT_FALSE(m.excluded(deep + "b"));
+  EXPECT_TRUE(m.excluded(std::string(30, 'a') + "b"));
+}
+
 TEST(Dockerignore, EmptyExcludesNothing) {
   auto m = matcher("# nothing\n\n");
   EXPECT_TRUE(m.empty());

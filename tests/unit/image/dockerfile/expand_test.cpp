@@ -76,6 +76,16 @@ TEST(DockerfileExpand, Modifiers) {
   EXPECT_EQ(word("${PWD:?set}"), "/home");
 }
 
+TEST(DockerfileExpand, PatternsStayFast) {
+  Env env{{"V", std::string(500, 'a')}};
+  auto r = expand_word("${V#*a*a*a*a*a*a*a*a*a*a*b}", env);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->size(), 500u);
+  auto all = expand_word("${V//a*a*b/x}", Env{{"V", std::string(120, 'a')}});
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(all->size(), 120u);
+}
+
 TEST(DockerfileExpand, Errors) {
   EXPECT_EQ(error("${PWD"), "failed to process \"${PWD\": syntax error: missing '}'");
   EXPECT_EQ(error("${"), "failed to process \"${\": syntax error: missing '}'");

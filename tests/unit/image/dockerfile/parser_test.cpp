@@ -79,6 +79,58 @@ TEST(DockerfileParser, HeredocWords) {
   }
 }
 
+TEST(DockerfileParser, MetaArgsAreTheGlobalScope) {
+  auto df = parse_dockerfile(
+      "ARG REG=docker.io\nARG IMG=${REG}/busybox\nARG TAG\nARG UNSET\nARG OVER=default\n"
+      "FROM ${IMG}:${TAG:-latest}\n");
+  ASSERT_TRUE(df.has_value());
+  auto scope = resolve_meta_args(*df, Env{{"TAG", "1.36"}, {"OVER", "given"}, {"OTHER", "x"}});
+  ASSERT_TRUE(scope.has_value()) << scope.error().message();
+  EXPECT_EQ(
+      *scope,
+      (Env{
+          {"REG", "docker.io"}, {"IMG", "docker.io/busybox"}, {"TAG", "1.36"}, {"OVER", "given"}}));
+  auto from = df->stages.at(0);
+  auto base = expand_word(from.base, *scope);
+  ASSERT_TRUE(base.has_value());
+  EXPECT_EQ(*base, "docker.io/busybox:1.36");
+  auto bad = parse_dockerfile("ARG A=${B\nFROM x\n");
+  ASSERT_TRUE(bad.has_value());
+  auto err = resolve_meta_args(*bad, {});
+  ASSERT_FALSE(err.has_value());
+  EXPECT_EQ(err.error().message(),
+            "dockerfile parse error line 1: failed to process \"${B\": syntax error: missing '}'");
+}
+
+// A parser of untrusted input: whatever the bytes, it answers (a value or an error), never
+// crashes or loops. Deterministic pseudo-random inputs from the characters that matter.
+TEST(DockerfileParser, ArbitraryInputNeverCrashes) {
+  const std::string alphabet = "FROM RUN COPY ENV ARG ONBUILD\\`#=<<-EOF'\"$ {}[],:\n\t\r-";
+  uint32_t seed = 12345;
+  auto next = [&] {
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 16) & 0x7fff;
+  };
+  for (int i = 0; i < 1500; ++i) {
+    std::string text = "FROM x\n";
+    size_t n = next() % 60;
+    for (size_t k = 0; k < n; ++k) {
+      text += alphabet[next() % alphabet.size()];
+    }
+    auto df = parse_dockerfile(text);
+    if (df.has_value()) {
+      (void)dump(*df);
+      for (auto& st : df->stages) {
+        for (auto& c : st.commands) {
+          (void)expand_instruction(c, Env{{"A", "1"}}, df->escape);
+        }
+      }
+    } else {
+      EXPECT_EQ(df.error().message().rfind("dockerfile parse error line ", 0), 0u) << text;
+    }
+  }
+}
+
 TEST(DockerfileParser, ChompHeredoc) {
   EXPECT_EQ(chomp_heredoc("\t\ta\n\tb\t\nc\n"), "a\nb\t\nc\n");
 }
