@@ -26,6 +26,87 @@ TEST(DockerfileParser, NodesKeepKeywordFlagsAndLines) {
   EXPECT_EQ(copy.original, "copy --from=a   x y");
 }
 
+// Nodes in the s-expression shape Docker's parser tests print them in:
+// (keyword ["--flags"] "arg" "arg").
+std::string sexp(const Node& n) {
+  std::string out = "(" + n.lower_keyword();
+  if (!n.flags.empty()) {
+    out += " [";
+    for (size_t i = 0; i < n.flags.size(); ++i) {
+      out += (i ? " \"" : "\"") + n.flags[i] + "\"";
+    }
+    out += "]";
+  }
+  for (const auto& t : n.trigger) {
+    out += " " + sexp(t);
+  }
+  for (const auto& a : n.args) {
+    out += " \"" + a + "\"";
+  }
+  return out + ")";
+}
+
+std::vector<std::string> sexps(std::string_view text) {
+  auto ast = parse_ast(text);
+  EXPECT_TRUE(ast.has_value()) << ast.error().message();
+  std::vector<std::string> out;
+  if (ast.has_value()) {
+    for (const auto& n : ast->nodes) {
+      out.push_back(sexp(n));
+    }
+  }
+  return out;
+}
+
+// The shapes Docker's own parser tests expect for HEALTHCHECK (testfiles/health).
+TEST(DockerfileParser, HealthcheckNodesAsDocker) {
+  EXPECT_EQ(sexps("FROM debian\n"
+                  "HEALTHCHECK\n"
+                  "HEALTHCHECK --interval=5s --timeout=3s --retries=3 \\\n"
+                  "  CMD /app/check.sh --quiet\n"
+                  "HEALTHCHECK CMD\n"
+                  "HEALTHCHECK   CMD   a b\n"
+                  "HEALTHCHECK --timeout=3s CMD [\"foo\"]\n"
+                  "HEALTHCHECK CONNECT TCP 7000\n"),
+            (std::vector<std::string>{
+                "(from \"debian\")",
+                "(healthcheck)",
+                "(healthcheck [\"--interval=5s\" \"--timeout=3s\" \"--retries=3\"] \"CMD\" "
+                "\"/app/check.sh --quiet\")",
+                "(healthcheck \"CMD\")",
+                "(healthcheck \"CMD\" \"a b\")",
+                "(healthcheck [\"--timeout=3s\"] \"CMD\" \"foo\")",
+                "(healthcheck \"CONNECT\" \"TCP 7000\")",
+            }));
+}
+
+TEST(DockerfileParser, WordsKeepQuotesAndEscapes) {
+  EXPECT_EQ(sexps("ARG foo\\ bar 'abc xyz' \"a b\" f\u00f6o=b\u00e0r\n"),
+            (std::vector<std::string>{
+                "(arg \"foo\\ bar\" \"'abc xyz'\" \"\"a b\"\" \"f\u00f6o=b\u00e0r\")"}));
+  EXPECT_EQ(sexps("ENV PATH /usr/local/go/bin:$PATH\nONBUILD RUN a b\n"),
+            (std::vector<std::string>{"(env \"PATH\" \"/usr/local/go/bin:$PATH\")",
+                                      "(onbuild (run \"a b\"))"}));
+}
+
+TEST(DockerfileParser, EmptyContinuationLinesWarn) {
+  auto ast = parse_ast(
+      "\nFROM alpine:3.6\n\nRUN valid \\\n    continuation\n\nRUN something \\\n\n"
+      "    following \\\n\n    more\n\nRUN another \\\n\n    thing\n\n"
+      "RUN non-indented \\\n# this is a comment\n   after-comment\n\n"
+      "RUN indented \\\n    # this is an indented comment\n    comment\n\t");
+  ASSERT_TRUE(ast.has_value()) << ast.error().message();
+  ASSERT_EQ(ast->warnings.size(), 2u);
+  EXPECT_EQ(ast->warnings[0].message,
+            "Empty continuation line found in: RUN something     following     more");
+  EXPECT_EQ(ast->warnings[1].message, "Empty continuation line found in: RUN another     thing");
+  ASSERT_EQ(ast->nodes.size(), 6u);
+  EXPECT_EQ(ast->nodes[4].args, (std::vector<std::string>{"non-indented    after-comment"}));
+  EXPECT_EQ(ast->nodes[5].args, (std::vector<std::string>{"indented     comment"}));
+  EXPECT_EQ(ast->nodes[2].start_line, 7);
+  EXPECT_EQ(ast->nodes[2].end_line, 11);
+}
+
 TEST(DockerfileParser, StagesAndMetaArgs) {
   auto df = parse_dockerfile(
       "ARG TAG=1\nFROM busybox:$TAG AS build\nRUN make\nFROM scratch\nCOPY --from=build /a /a\n");
