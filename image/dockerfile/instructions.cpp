@@ -650,6 +650,8 @@ struct DumpVisitor {
   void operator()(const MaintainerCmd& c) { j["maintainer"] = c.maintainer; }
 };
 
+}  // namespace
+
 std::string dump_instruction(const Instruction& ins) {
   ojson j = ojson::object();
   std::visit(DumpVisitor{j}, ins.cmd);
@@ -657,6 +659,8 @@ std::string dump_instruction(const Instruction& ins) {
                                                : fmt::format("{}", ins.line);
   return fmt::format("{} {} {}", lines, ins.keyword, j.dump());
 }
+
+namespace {
 
 // --- expansion ---
 

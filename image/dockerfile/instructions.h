@@ -189,6 +189,9 @@ base::Result<Env> resolve_meta_args(const Dockerfile& dockerfile, const Env& bui
 // Go's time.ParseDuration, in nanoseconds ("1m30s", "500ms", "1.5h").
 base::Result<int64_t> parse_go_duration(std::string_view s);
 
+// One instruction in dump()'s line format: `LINE[-END] KEYWORD {json of its fields}`.
+std::string dump_instruction(const Instruction& instruction);
+
 // A stable, line-per-instruction text of the parse (the golden tests' format):
 //   directive escape=` (line 1)
 //   meta 2 ARG {"args":[...]}
