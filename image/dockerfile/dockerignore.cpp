@@ -21,6 +21,10 @@ Token tok(Token::Kind kind, char ch = 0) {
   return t;
 }
 
+base::Error bad_pattern(std::string_view p) {
+  return base::make_error(base::ErrorCode::InvalidArgument, "syntax error in pattern `{}`", p);
+}
+
 base::Result<std::vector<Token>> compile(std::string_view p) {
   std::vector<Token> out;
   for (size_t i = 0; i < p.size(); ++i) {
@@ -38,40 +42,47 @@ base::Result<std::vector<Token>> compile(std::string_view p) {
     } else if (c == '?') {
       out.push_back(tok(Token::AnyOne));
     } else if (c == '\\') {
-      out.push_back(tok(Token::Literal, i + 1 < p.size() ? p[++i] : '\\'));
+      if (i + 1 >= p.size()) {
+        return bad_pattern(p);  // as Go's filepath.Match: nothing to escape
+      }
+      out.push_back(tok(Token::Literal, p[++i]));
     } else if (c == '[') {
+      // Go's filepath.Match syntax (what Docker validates patterns with): ranges `lo[-hi]`,
+      // an unescaped `-` or `]` cannot be an endpoint, `]` closes a non-empty class.
       Token t = tok(Token::Class);
       size_t j = i + 1;
       if (j < p.size() && p[j] == '^') {
         t.negated = true;
         ++j;
       }
-      bool closed = false;
-      bool first = true;
-      while (j < p.size()) {
-        char a = p[j];
-        if (a == ']' && !first) {
-          closed = true;
-          break;
+      auto endpoint = [&](char& ch) {
+        if (j >= p.size() || p[j] == '-' || p[j] == ']') {
+          return false;
         }
-        first = false;
-        if (a == '\\' && j + 1 < p.size()) {
-          a = p[++j];
-        }
-        char b = a;
-        if (j + 2 < p.size() && p[j + 1] == '-' && p[j + 2] != ']') {
-          j += 2;
-          b = p[j];
-          if (b == '\\' && j + 1 < p.size()) {
-            b = p[++j];
+        if (p[j] == '\\') {
+          if (++j >= p.size()) {
+            return false;
           }
         }
-        t.ranges.emplace_back(a, b);
-        ++j;
-      }
-      if (!closed) {
-        return base::make_error(base::ErrorCode::InvalidArgument, "syntax error in pattern `{}`",
-                                p);
+        ch = p[j++];
+        return true;
+      };
+      for (;;) {
+        if (j < p.size() && p[j] == ']' && !t.ranges.empty()) {
+          break;
+        }
+        char lo = 0, hi = 0;
+        if (!endpoint(lo)) {
+          return bad_pattern(p);
+        }
+        hi = lo;
+        if (j < p.size() && p[j] == '-') {
+          ++j;
+          if (!endpoint(hi)) {
+            return bad_pattern(p);
+          }
+        }
+        t.ranges.emplace_back(lo, hi);
       }
       out.push_back(std::move(t));
       i = j;

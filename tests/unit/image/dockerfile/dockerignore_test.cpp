@@ -121,7 +121,15 @@ TEST(Dockerignore, ClassesAndEscapes) {
 }
 
 TEST(Dockerignore, BadPatterns) {
-  EXPECT_FALSE(IgnoreMatcher::from_patterns({"[abc"}).has_value());
+  // Go's filepath.Match syntax, which Docker checks patterns with.
+  for (const char* bad : {"[abc", "[]a]", "[-]", "[x-]", "[-x]", "a\\", "[a-b-c]", "[^"}) {
+    EXPECT_FALSE(IgnoreMatcher::from_patterns({bad}).has_value()) << bad;
+  }
+  auto escaped = IgnoreMatcher::from_patterns({"[\\]a]", "[x\\-]"});
+  ASSERT_TRUE(escaped.has_value());
+  EXPECT_TRUE(escaped->excluded("]"));
+  EXPECT_TRUE(escaped->excluded("-"));
+  EXPECT_FALSE(escaped->excluded("z"));
   auto bang = IgnoreMatcher::from_patterns({"!"});
   ASSERT_FALSE(bang.has_value());
   EXPECT_EQ(bang.error().message(), "illegal exclusion pattern: \"!\"");
