@@ -818,6 +818,41 @@ base::Result<int64_t> parse_go_duration(std::string_view s) {
   return neg ? -ns : ns;
 }
 
+base::Result<RunPlan> plan_run(const CommandLine& cmd, const std::vector<std::string>& shell) {
+  RunPlan plan;
+  plan.args = cmd.args;
+  if (!cmd.files.empty()) {
+    if (plan.args.size() != 1 || !cmd.prepend_shell) {
+      return invalid(
+          fmt::format("parsing produced an invalid run command: [{}]", base::join(cmd.args, " ")));
+    }
+    auto single = MYDOCKER_TRY(parse_heredoc_word(plan.args[0]));
+    const Heredoc& first = cmd.files[0];
+    if (single) {
+      std::string data = first.chomp ? chomp_heredoc(first.content) : first.content;
+      if (first.content.rfind("#!", 0) == 0) {
+        plan.script_path = "/dev/pipes/" + first.name;
+        plan.script = std::move(data);
+        plan.args = {plan.script_path};
+      } else {
+        plan.args = {std::move(data)};
+      }
+    } else {
+      std::string full = plan.args[0];
+      for (const auto& f : cmd.files) {
+        full += "\n" + f.content + f.name;
+      }
+      plan.args = {std::move(full)};
+    }
+  }
+  if (cmd.prepend_shell) {
+    std::vector<std::string> out = shell;
+    out.insert(out.end(), plan.args.begin(), plan.args.end());
+    plan.args = std::move(out);
+  }
+  return plan;
+}
+
 base::Result<Instruction> parse_instruction(const Node& node) {
   auto cmd = parse_command(node);
   if (!cmd.has_value()) {

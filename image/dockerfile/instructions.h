@@ -186,6 +186,22 @@ base::Result<void> expand_instruction(Instruction& instruction, const Env& env, 
 // FROM's image and --platform expand with, and what a bare `ARG NAME` inside a stage picks up.
 base::Result<Env> resolve_meta_args(const Dockerfile& dockerfile, const Env& build_args);
 
+// How a RUN (or a CMD/ENTRYPOINT at run time) executes, heredocs included, as BuildKit turns
+// it into a process:
+//  - exec form: the args as given;
+//  - shell form: `shell` (the stage's SHELL, default {"/bin/sh", "-c"}) + the command;
+//  - `RUN <<EOF` alone: the (chomped) heredoc body is the shell command; when it starts with
+//    `#!` it is written as an executable `script` at `script_path` (a private read-only mount
+//    in /dev/pipes/) and that path is the command;
+//  - heredocs inside a longer command (`RUN python3 <<EOF`, `RUN <<A cat && <<B cat`): the
+//    line and the bodies are rejoined into one script for the shell to read as heredocs.
+struct RunPlan {
+  std::vector<std::string> args;
+  std::string script_path;  // empty unless a `#!` heredoc is run as a file
+  std::string script;
+};
+base::Result<RunPlan> plan_run(const CommandLine& cmd, const std::vector<std::string>& shell);
+
 // Go's time.ParseDuration, in nanoseconds ("1m30s", "500ms", "1.5h").
 base::Result<int64_t> parse_go_duration(std::string_view s);
 

@@ -212,6 +212,32 @@ TEST(DockerfileParser, ArbitraryInputNeverCrashes) {
   }
 }
 
+TEST(DockerfileParser, RunPlansAsBuildKit) {
+  auto df = parse_dockerfile(
+      "FROM b\n"
+      "RUN echo $HOME\n"
+      "RUN [\"echo\", \"x\"]\n"
+      "RUN <<-EOF\n\techo one\n\tEOF\n"
+      "RUN <<SCRIPT\n#!/usr/bin/env python3\nprint(1)\nSCRIPT\n"
+      "RUN python3 <<PY && <<B cat\nprint(2)\nPY\nb\nB\n");
+  ASSERT_TRUE(df.has_value()) << df.error().message();
+  const std::vector<std::string> sh{"/bin/sh", "-c"};
+  auto plan = [&](size_t i) {
+    auto r = plan_run(df->stages[0].commands.at(i).as<RunCmd>()->cmd, sh);
+    EXPECT_TRUE(r.has_value());
+    return r.has_value() ? *r : RunPlan{};
+  };
+  EXPECT_EQ(plan(0).args, (std::vector<std::string>{"/bin/sh", "-c", "echo $HOME"}));
+  EXPECT_EQ(plan(1).args, (std::vector<std::string>{"echo", "x"}));
+  EXPECT_EQ(plan(2).args, (std::vector<std::string>{"/bin/sh", "-c", "echo one\n"}));
+  auto script = plan(3);
+  EXPECT_EQ(script.args, (std::vector<std::string>{"/bin/sh", "-c", "/dev/pipes/SCRIPT"}));
+  EXPECT_EQ(script.script_path, "/dev/pipes/SCRIPT");
+  EXPECT_EQ(script.script, "#!/usr/bin/env python3\nprint(1)\n");
+  EXPECT_EQ(plan(4).args, (std::vector<std::string>{
+                              "/bin/sh", "-c", "python3 <<PY && <<B cat\nprint(2)\nPY\nb\nB"}));
+}
+
 TEST(DockerfileParser, ChompHeredoc) {
   EXPECT_EQ(chomp_heredoc("\t\ta\n\tb\t\nc\n"), "a\nb\t\nc\n");
 }
