@@ -680,7 +680,17 @@ struct ExpandVisitor {
   }
   base::Result<void> paths(SourcesAndDest& p) {
     MYDOCKER_TRY(each(p.sources));
-    return word(p.dest);
+    MYDOCKER_TRY(word(p.dest));
+    // Heredoc bodies (unquoted delimiter): only `$` is special there, and the escape is
+    // always `\`, as BuildKit's raw expansion.
+    LexOptions raw;
+    raw.skip_process_quotes = true;
+    for (auto& c : p.contents) {
+      if (c.expand) {
+        c.data = MYDOCKER_TRY(expand_word(c.data, env, raw));
+      }
+    }
+    return base::ok();
   }
 
   base::Result<void> operator()(FromCmd& c) {

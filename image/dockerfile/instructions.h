@@ -176,8 +176,9 @@ bool expands_variables(const Instruction& instruction);
 
 // Substitutes variables in the fields Docker expands (ENV keys and values, LABEL keys and
 // values, ARG names and defaults, COPY/ADD sources, destination, --from/--chown/--chmod/
-// --checksum, WORKDIR, USER, STOPSIGNAL, VOLUME paths, EXPOSE (split into words), FROM's image
-// and --platform); a no-op for the others. `escape` is the Dockerfile's escape character.
+// --checksum and heredoc bodies whose delimiter is unquoted (quotes kept there), WORKDIR, USER,
+// STOPSIGNAL, VOLUME paths, EXPOSE (split into words), FROM's image and --platform); a no-op
+// for the others. `escape` is the Dockerfile's escape character.
 base::Result<void> expand_instruction(Instruction& instruction, const Env& env, char escape);
 
 // Docker's global scope (the classic builder's meta args): the ARGs before the first FROM, in

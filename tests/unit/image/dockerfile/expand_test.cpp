@@ -168,6 +168,19 @@ TEST(DockerfileExpand, InstructionsExpandAsDocker) {
   EXPECT_EQ(cmds[5].as<WorkdirCmd>()->path, "/home/w");
 }
 
+TEST(DockerfileExpand, CopyHeredocBodies) {
+  auto df = parse_dockerfile(
+      "FROM busybox\nCOPY <<EOF <<'RAW' /d/\nhome=\"$PWD\" 'q' \\$ME\nEOF\nkeep $PWD\nRAW\n");
+  ASSERT_TRUE(df.has_value()) << df.error().message();
+  auto& ins = df->stages.at(0).commands.at(0);
+  ASSERT_TRUE(expand_instruction(ins, kEnv, '\\').has_value());
+  const auto* c = ins.as<CopyCmd>();
+  ASSERT_NE(c, nullptr);
+  ASSERT_EQ(c->paths.contents.size(), 2u);
+  EXPECT_EQ(c->paths.contents[0].data, "home=\"/home\" 'q' $ME\n");
+  EXPECT_EQ(c->paths.contents[1].data, "keep $PWD\n");
+}
+
 // As Docker: shell-form COPY splits at blanks before expansion, so quotes cannot group words.
 TEST(DockerfileExpand, CopyShellFormDoesNotGroupQuotedWords) {
   auto df = parse_dockerfile("FROM busybox\nCOPY \"b c\" /d\n");
