@@ -24,6 +24,10 @@ class ByteSource {
   // Fills up to buf.size() bytes; returns the count, 0 only at end of stream. Errors are
   // reported as they are (unpack() wraps them with the layer context).
   virtual base::Result<size_t> read(std::span<std::byte> buf) = 0;
+  // True when the source checks the digest of its own bytes before reporting their end (a
+  // registry blob streamed into the content store): unpack() and digest_layer() then do not
+  // hash them a second time, and leave UnpackResult::compressed_digest empty.
+  virtual bool verifies_digest() const { return false; }
 };
 
 // Reads a file descriptor until EOF (EINTR retried). Does not own the descriptor.

@@ -15,9 +15,14 @@
 #include <memory>
 #include <optional>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "image/layers/in_root.h"
+
+#ifdef MYDOCKER_HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 
 // Why two chained libarchive readers. The DiffID is the sha256 of the *uncompressed* tar
 // stream, but a tar reader hands out entries, never the bytes they came from. So:
@@ -31,6 +36,11 @@
 // end-of-archive marker the rest (record padding) is drained into the hash too. Single pass,
 // no temp file, no second decompression. The alternatives were worse: hashing in a second
 // pass decompresses twice, and archive_write_disk cannot resolve paths inside a root fd.
+//
+// gzip, the common case (every registry layer), skips the outer libarchive reader when
+// ISA-L is built in: its igzip inflates about twice as fast as zlib (which libarchive uses),
+// and decompression is most of a pull's CPU time. The first source block decides; the other
+// formats, and builds without ISA-L, go through libarchive as before.
 //
 // The writer is our own: every path is resolved from the root's directory fd (in_root.h),
 // created with O_EXCL/O_NOFOLLOW or an *at call that does not follow the final symlink.
@@ -67,9 +77,25 @@ std::string archive_message(archive* a) {
 // The decompressing half: source -> outer reader -> uncompressed blocks.
 class Stream {
  public:
-  explicit Stream(ByteSource& src) : src_(src), buf_(new std::byte[kSourceBuffer]) {}
+  explicit Stream(ByteSource& src)
+      : src_(src), buf_(new std::byte[kSourceBuffer]), hash_compressed_(!src.verifies_digest()) {}
 
   base::Result<void> open() {
+    // The first block decides between our gzip path and libarchive's filters; libarchive gets
+    // it from source_cb as if read then.
+    pending_ = MYDOCKER_TRY(read_source());
+#ifdef MYDOCKER_HAVE_ISAL
+    if (pending_ >= 2 && buf_[0] == std::byte{0x1f} && buf_[1] == std::byte{0x8b}) {
+      gzip_ = std::make_unique<Gzip>();
+      isal_inflate_init(&gzip_->state);
+      gzip_->state.crc_flag = ISAL_GZIP;
+      gzip_->state.next_in = reinterpret_cast<uint8_t*>(buf_.get());
+      gzip_->state.avail_in = static_cast<uint32_t>(pending_);
+      pending_ = 0;
+      compression_ = Compression::Gzip;
+      return base::ok();
+    }
+#endif
     outer_.reset(archive_read_new());
     if (!outer_) {
       return base::make_error(ErrorCode::Internal, "allocate archive reader");
@@ -105,6 +131,11 @@ class Stream {
   // Next uncompressed block (hashed); size 0 at the end. The block stays valid until the next
   // call. -1 on error (kept in error_).
   la_ssize_t next(const void** out) {
+#ifdef MYDOCKER_HAVE_ISAL
+    if (gzip_) {
+      return gzip_next(out);
+    }
+#endif
     while (!eof_) {
       const void* block = nullptr;
       size_t size = 0;
@@ -146,7 +177,9 @@ class Stream {
       if (got == 0) {
         break;
       }
-      compressed_.update(buf_.get(), got);
+      if (hash_compressed_) {
+        compressed_.update(buf_.get(), got);
+      }
       compressed_size_ += got;
     }
     return base::ok();
@@ -154,13 +187,17 @@ class Stream {
 
   void finish(UnpackResult& out) {
     out.diff_id = DiffId(uncompressed_.finish());
-    out.compressed_digest = compressed_.finish();
+    if (hash_compressed_) {
+      out.compressed_digest = compressed_.finish();
+    }
     out.compressed_size = compressed_size_;
     out.uncompressed_size = uncompressed_size_;
     out.compression = compression_;
   }
 
-  const std::optional<base::Error>& error() const { return error_; }
+  const std::optional<base::Error>& error() const {
+    return error_;
+  }
 
  private:
   base::Error error(std::string_view what, archive* a) {
@@ -170,22 +207,111 @@ class Stream {
     return base::make_error(ErrorCode::InvalidArgument, "{}: {}", what, archive_message(a));
   }
 
+  // Reads the next source block into buf_, hashed as compressed bytes.
+  base::Result<size_t> read_source() {
+    size_t got = MYDOCKER_TRY(src_.read(std::span(buf_.get(), kSourceBuffer)));
+    if (hash_compressed_) {
+      compressed_.update(buf_.get(), got);
+    }
+    compressed_size_ += got;
+    return got;
+  }
+
   static la_ssize_t source_cb(archive* a, void* self_ptr, const void** out) {
     auto* self = static_cast<Stream*>(self_ptr);
-    base::Result<size_t> got = self->src_.read(std::span(self->buf_.get(), kSourceBuffer));
+    *out = self->buf_.get();
+    if (self->pending_ > 0) {
+      return static_cast<la_ssize_t>(std::exchange(self->pending_, 0));
+    }
+    base::Result<size_t> got = self->read_source();
     if (!got) {
       self->source_error_ = std::move(got).error();
       archive_set_error(a, EIO, "read layer source");
       return -1;
     }
-    self->compressed_.update(self->buf_.get(), *got);
-    self->compressed_size_ += *got;
-    *out = self->buf_.get();
     return static_cast<la_ssize_t>(*got);
   }
 
+#ifdef MYDOCKER_HAVE_ISAL
+  static constexpr size_t kInflateBuffer = 1 << 20;
+  struct Gzip {
+    inflate_state state{};
+    std::unique_ptr<uint8_t[]> out{new uint8_t[kInflateBuffer]};
+    bool source_eof = false;
+    bool done = false;
+  };
+
+  la_ssize_t gzip_fail(std::string_view what) {
+    if (!error_) {
+      error_ = base::make_error(ErrorCode::InvalidArgument, "read layer stream: {}", what);
+    }
+    return -1;
+  }
+
+  // Inflates the next block of the (possibly multi-member) gzip stream. After the last
+  // member, bytes that do not start another member end the stream; drain() hashes them.
+  la_ssize_t gzip_next(const void** out) {
+    inflate_state& st = gzip_->state;
+    while (!gzip_->done) {
+      if (st.avail_in == 0 && !gzip_->source_eof) {
+        base::Result<size_t> got = read_source();
+        if (!got) {
+          if (!error_) {
+            error_ = std::move(got).error();
+          }
+          return -1;
+        }
+        gzip_->source_eof = *got == 0;
+        st.next_in = reinterpret_cast<uint8_t*>(buf_.get());
+        st.avail_in = static_cast<uint32_t>(*got);
+      }
+      if (st.block_state == ISAL_BLOCK_FINISH) {
+        if (st.avail_in == 0) {
+          if (gzip_->source_eof) {
+            gzip_->done = true;
+          }
+          continue;
+        }
+        if (st.next_in[0] != 0x1f || (st.avail_in >= 2 && st.next_in[1] != 0x8b)) {
+          gzip_->done = true;  // not another member: trailing bytes
+          continue;
+        }
+        uint8_t* next_in = st.next_in;
+        uint32_t avail_in = st.avail_in;
+        isal_inflate_reset(&st);
+        st.crc_flag = ISAL_GZIP;
+        st.next_in = next_in;
+        st.avail_in = avail_in;
+      }
+      st.next_out = gzip_->out.get();
+      st.avail_out = static_cast<uint32_t>(kInflateBuffer);
+      int r = isal_inflate(&st);
+      if (r == ISAL_INCORRECT_CHECKSUM) {
+        return gzip_fail("gzip: checksum mismatch");
+      }
+      if (r < 0) {
+        return gzip_fail(fmt::format("gzip: invalid compressed data (igzip error {})", r));
+      }
+      size_t produced = kInflateBuffer - st.avail_out;
+      if (produced > 0) {
+        uncompressed_.update(gzip_->out.get(), produced);
+        uncompressed_size_ += produced;
+        *out = gzip_->out.get();
+        return static_cast<la_ssize_t>(produced);
+      }
+      if (st.block_state != ISAL_BLOCK_FINISH && st.avail_in == 0 && gzip_->source_eof) {
+        return gzip_fail("truncated gzip input");
+      }
+    }
+    return 0;
+  }
+
+  std::unique_ptr<Gzip> gzip_;
+#endif
+
   ByteSource& src_;
   std::unique_ptr<std::byte[]> buf_;
+  const bool hash_compressed_;
   ArchivePtr outer_;
   bool eof_ = false;
   Compression compression_ = Compression::None;
@@ -193,6 +319,7 @@ class Stream {
   Sha256 uncompressed_;
   uint64_t compressed_size_ = 0;
   uint64_t uncompressed_size_ = 0;
+  size_t pending_ = 0;  // bytes of buf_ read by open() and not handed out yet
   std::optional<base::Error> source_error_;
   std::optional<base::Error> error_;
 };

@@ -66,8 +66,10 @@ struct UnpackOptions {
 };
 
 struct UnpackResult {
-  DiffId diff_id;                // sha256 of the uncompressed tar stream
-  Digest compressed_digest;      // sha256 of the bytes read from the source (= diff id if None)
+  DiffId diff_id;  // sha256 of the uncompressed tar stream
+  // sha256 of the bytes read from the source (= diff id if None); empty when the source
+  // verifies its own digest (ByteSource::verifies_digest).
+  Digest compressed_digest;
   uint64_t compressed_size = 0;  // bytes read from the source
   uint64_t uncompressed_size = 0;
   Compression compression = Compression::None;

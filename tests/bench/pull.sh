@@ -1,42 +1,46 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Registry pull benchmark (issue 6): cold pull of a ~200 MB, 6-layer image from a local
-# docker-registry (127.0.0.1, temp storage) by mydocker (tests/bench/pull_bench: download,
-# verify and unpack into a fresh image store, overlapped) and by skopeo (`skopeo copy
-# docker://... dir:D`: download and verify only, unpacks nothing: a lower bound), interleaved,
-# RUNS runs each (default 5). dockerd is not run here (never start one on a shared host); the
-# issue's dockerd figure for a comparable image is 1.5 s.
+# docker-registry (127.0.0.1, temp storage), interleaved, RUNS runs each (default 5):
+#   mydocker  `mydocker pull` -> a private mydockerd (download, verify, unpack; layers synced)
+#   dockerd   `docker pull` -> a private dockerd + containerd (Debian's docker.io), when installed
+#   skopeo    `skopeo copy docker://... dir:D`: download and verify only (unpacks nothing)
+#   library   pull_bench: image/registry's pull() in one process, no daemon, no API (when
+#             built next to mydockerd)
+# Each pull is cold: the image is removed (and its layers with it) before each run. Medians and
+# ratios (mydocker / other) are printed; ratios < 1 mean mydocker is faster.
 #
-#   tests/bench/pull.sh [BUILD_DIR]        (default build-registry; needs target pull_bench)
-#   RUNS=7 WORK=/var/tmp/x PARALLEL=4 SYNC=0 tests/bench/pull.sh
+#   sudo tests/bench/pull.sh [RUNS]                    (MYDOCKER_BIN default build/bin, Release)
+#   MYDOCKER_BIN=build-release/bin sudo tests/bench/pull.sh 7
 #
 # The image is generated deterministically (seeded Python PRNG: per layer, half incompressible
 # bytes and half text, ~2:1 under gzip), saved as a docker archive and pushed with skopeo
 # (which gzips the layers). Nothing leaves 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BUILD=${1:-build-registry}
-RUNS=${RUNS:-5}
-PARALLEL=${PARALLEL:-3}
-SYNC=${SYNC:-1}
-BENCH=$PWD/$BUILD/bin/pull_bench
-[ -x "$BENCH" ] || { echo "pull.sh: build $BENCH first (ninja -C $BUILD pull_bench)" >&2; exit 1; }
+runs=${1:-5}
+bin=$(realpath "${MYDOCKER_BIN:-build/bin}")
+for b in mydockerd mydocker mydocker-shim; do
+  [ -x "$bin/$b" ] || { echo "pull.sh: build first ($bin/$b missing)" >&2; exit 1; }
+done
+[ "$(id -u)" -eq 0 ] || { echo "pull.sh: run as root" >&2; exit 1; }
 command -v skopeo >/dev/null || { echo "pull.sh: needs skopeo" >&2; exit 1; }
 [ -x /usr/bin/docker-registry ] || { echo "pull.sh: needs docker-registry" >&2; exit 1; }
-WORK=${WORK:-$(mktemp -d /var/tmp/mydocker-pullbench.XXXXXX)}
-mkdir -p "$WORK"
+work=$(mktemp -d /var/tmp/mydocker-pullbench.XXXXXX)
+. tests/bench/lib.sh
 reg_pid=
 cleanup() {
   if [ -n "$reg_pid" ]; then
     kill "$reg_pid" 2>/dev/null || true
     wait "$reg_pid" 2>/dev/null || true
   fi
-  rm -rf "$WORK"
+  stop_daemons
 }
 trap cleanup EXIT
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$WORK/config.yml" <<YAML
+mkdir -p "$work/registry"
+cat > "$work/registry/config.yml" <<YAML
 version: 0.1
 log:
   level: error
@@ -44,12 +48,12 @@ log:
     disabled: true
 storage:
   filesystem:
-    rootdirectory: $WORK/storage
+    rootdirectory: $work/registry/storage
 http:
   addr: 127.0.0.1:$port
   secret: pull-bench
 YAML
-/usr/bin/docker-registry serve "$WORK/config.yml" >"$WORK/registry.log" 2>&1 &
+/usr/bin/docker-registry serve "$work/registry/config.yml" >"$work/registry/log" 2>&1 &
 reg_pid=$!
 for _ in $(seq 100); do
   curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break
@@ -57,7 +61,7 @@ for _ in $(seq 100); do
 done
 
 echo "==> generating the image"
-python3 - "$WORK/image.tar" <<'PY'
+python3 - "$work/image.tar" <<'PY'
 import hashlib, io, json, random, sys, tarfile
 rng = random.Random(6)
 words = [bytes(rng.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9)))
@@ -105,30 +109,50 @@ with tarfile.open(sys.argv[1], "w") as out:
                                        "Layers": names}]).encode())
 PY
 ref=127.0.0.1:$port/bench:v1
-skopeo copy -q --dest-tls-verify=false "docker-archive:$WORK/image.tar" "docker://$ref"
-rm -f "$WORK/image.tar"
+skopeo copy -q --dest-tls-verify=false "docker-archive:$work/image.tar" "docker://$ref"
+ref=127.0.0.1:$port/bench:v1
+skopeo copy -q --dest-tls-verify=false "docker-archive:$work/image.tar" "docker://$ref"
+rm -f "$work/image.tar"
 gz=$(curl -fs -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
   "http://127.0.0.1:$port/v2/bench/manifests/v1" | python3 -c 'import json,sys; print(sum(l["size"] for l in json.load(sys.stdin)["layers"]))')
 echo "image: 6 layers, $((gz >> 20)) MiB gzip, 200 MiB unpacked"
 
-flags=(--parallel "$PARALLEL")
-[ "$SYNC" = 1 ] || flags+=(--no-sync)
-now_ms() { date +%s%3N; }
-mine=() skop=()
-for run in $(seq "$RUNS"); do
-  rm -rf "$WORK/root" "$WORK/dir"
+start_mydockerd
+have_docker=0
+if start_dockerd; then have_docker=1; else echo "dockerd not installed: its column is skipped"; fi
+
+t_md= t_dk= t_sk= t_lib=
+for run in $(seq "$runs"); do
+  md rmi -f "$ref" >/dev/null 2>&1 || true
   sync
-  t0=$(now_ms)
-  "$BENCH" "${flags[@]}" "$WORK/root" "$ref" >/dev/null
-  t1=$(now_ms)
-  skopeo copy -q --src-tls-verify=false "docker://$ref" "dir:$WORK/dir"
-  t2=$(now_ms)
-  mine+=($((t1 - t0)))
-  skop+=($((t2 - t1)))
-  echo "run $run: mydocker $((t1 - t0)) ms, skopeo dir $((t2 - t1)) ms"
+  s=$EPOCHREALTIME; md pull -q "$ref" >/dev/null; a=$(ms_since "$s")
+  b=n/a
+  if [ "$have_docker" = 1 ]; then
+    dk rmi -f "$ref" >/dev/null 2>&1 || true
+    sync
+    s=$EPOCHREALTIME; dk pull -q "$ref" >/dev/null; b=$(ms_since "$s")
+    t_dk+="$b "
+  fi
+  rm -rf "$work/skopeo"
+  sync
+  s=$EPOCHREALTIME; skopeo copy -q --src-tls-verify=false "docker://$ref" "dir:$work/skopeo"; c=$(ms_since "$s")
+  d=n/a
+  if [ -x "$bin/pull_bench" ]; then
+    rm -rf "$work/lib"
+    sync
+    s=$EPOCHREALTIME; "$bin/pull_bench" "$work/lib" "$ref" >/dev/null; d=$(ms_since "$s")
+    t_lib+="$d "
+  fi
+  t_md+="$a " t_sk+="$c "
+  echo "run $run: mydocker $a ms, dockerd $b ms, skopeo dir $c ms, library $d ms"
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-m=$(median "${mine[@]}")
-s=$(median "${skop[@]}")
-echo "median: mydocker pull $m ms (download+verify+unpack), skopeo copy to dir $s ms (download+verify only)"
-echo "dockerd reference (issue 6, comparable image): 1500 ms; 2x target: 750 ms"
+m_md=$(median <<<"$t_md")
+m_sk=$(median <<<"$t_sk")
+m_lib=$([ -n "$t_lib" ] && median <<<"$t_lib" || echo 0)
+echo "median: mydocker pull $m_md ms, skopeo copy to dir $m_sk ms (no unpack), library pull $m_lib ms"
+if [ "$have_docker" = 1 ]; then
+  m_dk=$(median <<<"$t_dk")
+  echo "median: docker pull (dockerd) $m_dk ms"
+  echo "ratio mydocker/dockerd: $(ratio "$m_md" "$m_dk") (target <= 0.50x)"
+fi
+echo "ratio mydocker/skopeo: $(ratio "$m_md" "$m_sk"); library/skopeo: $(ratio "$m_lib" "$m_sk")"

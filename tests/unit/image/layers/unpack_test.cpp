@@ -201,6 +201,37 @@ TEST_F(UnpackTest, EmptyStreams) {
   EXPECT_EQ(r->diff_id.str(), Digest::sha256_of(empty_tar).str());
 }
 
+TEST_F(UnpackTest, MultiMemberGzipIsOneStream) {
+  // gzip allows concatenated members (pigz, appended layers); the DiffID covers all of them.
+  std::string tar = make_tar({file("a", std::string(300000, 'm')), file("b", "second member")});
+  size_t cut = tar.size() / 2;
+  std::string blob = compress(tar.substr(0, cut), Compression::Gzip) +
+                     compress(tar.substr(cut), Compression::Gzip);
+  auto r = run(blob);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->compression, Compression::Gzip);
+  EXPECT_EQ(r->diff_id.str(), Digest::sha256_of(tar).str());
+  EXPECT_EQ(r->compressed_digest.str(), Digest::sha256_of(blob).str());
+  EXPECT_EQ(read(target_ + "/b"), "second member");
+}
+
+TEST_F(UnpackTest, SourceThatVerifiesItselfIsNotHashedAgain) {
+  struct Verified final : ByteSource {
+    explicit Verified(std::string_view d) : mem(d) {}
+    base::Result<size_t> read(std::span<std::byte> buf) override { return mem.read(buf); }
+    bool verifies_digest() const override { return true; }
+    MemorySource mem;
+  };
+  std::string tar = make_tar({file("v", "verified elsewhere")});
+  std::string blob = compress(tar, Compression::Gzip);
+  Verified src(blob);
+  auto r = digest_layer(src);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->diff_id.str(), Digest::sha256_of(tar).str());
+  EXPECT_TRUE(r->compressed_digest.empty());  // left to the source
+  EXPECT_EQ(r->compressed_size, blob.size());
+}
+
 TEST_F(UnpackTest, GzipHeaderWithGarbageBodyIsAnError) {
   std::string blob = compress(make_tar({file("a", "x")}), Compression::Gzip);
   for (size_t i = 12; i < blob.size(); ++i) {
