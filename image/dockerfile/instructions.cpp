@@ -939,6 +939,25 @@ base::Result<Env> resolve_meta_args(const Dockerfile& dockerfile, const Env& bui
   return scope;
 }
 
+base::Result<std::vector<Instruction>> parse_triggers(const std::vector<std::string>& onbuild) {
+  std::vector<Instruction> out;
+  for (const auto& step : onbuild) {
+    Ast ast = MYDOCKER_TRY(parse_ast(step));
+    for (const auto& node : ast.nodes) {
+      std::string kw = upper(node.keyword);
+      if (kw == "ONBUILD") {
+        return parse_error(node.start_line, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+      }
+      if (kw == "MAINTAINER" || kw == "FROM") {
+        return parse_error(node.start_line,
+                           fmt::format("{} isn't allowed as an ONBUILD trigger", kw));
+      }
+      out.push_back(MYDOCKER_TRY(parse_instruction(node)));
+    }
+  }
+  return out;
+}
+
 bool expands_variables(const Instruction& instruction) {
   return std::visit(
       [](const auto& c) {

@@ -170,6 +170,11 @@ base::Result<Instruction> parse_instruction(const Node& node);
 // An instruction other than ARG before the first FROM: "no build stage in current context".
 base::Result<Dockerfile> parse_dockerfile(std::string_view text);
 
+// The ONBUILD triggers of a base image (its config's OnBuild strings), parsed as the instructions
+// they run as when a build starts FROM it; ONBUILD, FROM and MAINTAINER are refused with
+// Docker's texts. Lines in errors are the trigger's own.
+base::Result<std::vector<Instruction>> parse_triggers(const std::vector<std::string>& onbuild);
+
 // Whether Docker's builder substitutes variables in this instruction's arguments (ADD COPY ENV
 // EXPOSE FROM LABEL STOPSIGNAL USER VOLUME WORKDIR ARG; ONBUILD's trigger only when it fires).
 bool expands_variables(const Instruction& instruction);

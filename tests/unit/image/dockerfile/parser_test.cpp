@@ -136,6 +136,30 @@ TEST(DockerfileParser, OnbuildTriggerParsesWhenItFires) {
   EXPECT_EQ(fired->as<CopyCmd>()->chown, "1:1");
 }
 
+TEST(DockerfileParser, TriggersFromABaseImage) {
+  auto df = parse_dockerfile("FROM b\nONBUILD RUN <<EOF\necho later\nEOF\nONBUILD COPY a /b\n");
+  ASSERT_TRUE(df.has_value());
+  std::vector<std::string> onbuild;
+  for (const auto& c : df->stages[0].commands) {
+    onbuild.push_back(c.as<OnbuildCmd>()->expression);
+  }
+  auto triggers = parse_triggers(onbuild);
+  ASSERT_TRUE(triggers.has_value()) << triggers.error().message();
+  ASSERT_EQ(triggers->size(), 2u);
+  const auto* run = (*triggers)[0].as<RunCmd>();
+  ASSERT_NE(run, nullptr);
+  ASSERT_EQ(run->cmd.files.size(), 1u);
+  EXPECT_EQ(run->cmd.files[0].content, "echo later\n");
+  EXPECT_NE((*triggers)[1].as<CopyCmd>(), nullptr);
+  auto from = parse_triggers({"FROM x"});
+  ASSERT_FALSE(from.has_value());
+  EXPECT_EQ(from.error().message(),
+            "dockerfile parse error line 1: FROM isn't allowed as an ONBUILD trigger");
+  auto unknown = parse_triggers({"FOO bar"});
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().message(), "dockerfile parse error line 1: unknown instruction: FOO");
+}
+
 TEST(DockerfileParser, HeredocWords) {
   auto plain = parse_heredoc_word("<<EOF");
   ASSERT_TRUE(plain.has_value() && plain->has_value());
