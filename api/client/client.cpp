@@ -163,11 +163,12 @@ base::Result<HttpConnection> Client::connect() const {
 
 base::Result<HttpResponse> Client::request(std::string_view method, std::string_view path,
                                            const Query& query, const std::optional<Json>& body,
-                                           const BodySink& sink) const {
+                                           const BodySink& sink, const Headers& headers) const {
   HttpConnection conn = MYDOCKER_TRY(connect());
   HttpRequest req;
   req.method = std::string(method);
   req.target = versioned(path) + query_string(query);
+  req.headers = headers;
   if (body) {
     req.headers.emplace_back("Content-Type", "application/json");
     req.body = body->dump();
@@ -237,10 +238,14 @@ base::Result<Json> Client::system_df() const {
   return get_json("/system/df");
 }
 
-base::Result<Json> Client::container_create(const Json& body, const std::string& name) const {
+base::Result<Json> Client::container_create(const Json& body, const std::string& name,
+                                            const std::string& platform) const {
   Query q;
   if (!name.empty()) {
     q.emplace_back("name", name);
+  }
+  if (!platform.empty()) {
+    q.emplace_back("platform", platform);
   }
   return post_json("/containers/create", q, body);
 }

@@ -92,11 +92,12 @@ class Client {
   base::Result<HttpConnection> connect() const;
 
   // One request. A status >= 400 becomes daemon_error(); 304 is returned as is. With a sink
-  // the (successful) body goes to it as it arrives.
+  // the (successful) body goes to it as it arrives. `headers` are added (X-Registry-Auth).
   base::Result<HttpResponse> request(std::string_view method, std::string_view path,
                                      const Query& query = {},
                                      const std::optional<Json>& body = std::nullopt,
-                                     const BodySink& sink = nullptr) const;
+                                     const BodySink& sink = nullptr,
+                                     const Headers& headers = {}) const;
   base::Result<Json> get_json(std::string_view path, const Query& query = {}) const;
   base::Result<Json> post_json(std::string_view path, const Query& query = {},
                                const std::optional<Json>& body = std::nullopt) const;
@@ -108,7 +109,9 @@ class Client {
   base::Result<Json> system_df() const;
 
   // Containers.
-  base::Result<Json> container_create(const Json& body, const std::string& name) const;
+  // `platform` ("os[/arch[/variant]]", "" for none) is create's ?platform= (API 1.41).
+  base::Result<Json> container_create(const Json& body, const std::string& name,
+                                      const std::string& platform = "") const;
   base::Result<void> container_start(const std::string& id) const;
   base::Result<void> container_stop(const std::string& id, std::optional<int> timeout,
                                     const std::string& signal) const;

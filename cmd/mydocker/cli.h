@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "api/client/client.h"
+#include "image/reference/reference.h"
 #include "runtime/base/error.h"
 
 namespace mydocker::cli {
@@ -67,6 +68,26 @@ std::string unix_now_nanos();
 CLI::Option* add_multi(CLI::App* app, const std::string& names, std::vector<std::string>& out,
                        const std::string& help);
 
+// The X-Registry-Auth value for `ref`'s registry from the docker config file (login.cpp):
+// "e30=" ({}) when there are no stored credentials. A config file that cannot be read, or that
+// names a credential helper for the registry (not supported), is a warning on stderr and no
+// credentials.
+std::string registry_auth_for(const image::reference::Reference& ref);
+
+// Pulls `ref` (tagged or by digest) through POST /images/create with the stored credentials,
+// rendering the daemon's progress stream on `out` (stdout for pull, stderr for run/create) as
+// docker does, or nowhere when `out` is null (pull.cpp). Errors: the request's, or the stream's
+// in-band error (Internal, its message as sent).
+base::Result<void> pull_image(const api::client::Client& client,
+                              const image::reference::Reference& ref, const std::string& platform,
+                              std::FILE* out);
+// Renders a progress stream response of `path` on `out` (null: discarded); calls `aux` with
+// the aux objects (pull.cpp).
+base::Result<void> stream_progress(const api::client::Client& client, std::string_view path,
+                                   const api::client::Query& query,
+                                   const api::client::Headers& headers, std::FILE* out,
+                                   const std::function<void(const api::client::Json&)>& aux);
+
 // The verbs; each registers under `parent` (the root app, or a group such as `container`).
 void register_run(CLI::App& parent, Registry& reg);     // run.cpp
 void register_create(CLI::App& parent, Registry& reg);  // run.cpp
@@ -82,6 +103,9 @@ void register_image_prune(CLI::App& parent, Registry& reg);                     
 void register_attach(CLI::App& parent, Registry& reg);                            // attach.cpp
 void register_exec(CLI::App& parent, Registry& reg);                              // exec.cpp
 void register_pull(CLI::App& parent, Registry& reg);                              // pull.cpp
+void register_push(CLI::App& parent, Registry& reg);                              // push.cpp
+void register_login(CLI::App& parent, Registry& reg);                             // login.cpp
+void register_logout(CLI::App& parent, Registry& reg);                            // login.cpp
 void register_events(CLI::App& parent, Registry& reg);                            // events.cpp
 void register_stats(CLI::App& parent, Registry& reg);                             // stats.cpp
 

@@ -46,6 +46,9 @@ int main(int argc, char** argv) {
   cli::register_inspect(app, reg, "");
   cli::register_image_verbs(app, reg, false);
   cli::register_pull(app, reg);
+  cli::register_push(app, reg);
+  cli::register_login(app, reg);
+  cli::register_logout(app, reg);
   cli::register_system_verbs(app, reg, false);
   cli::register_attach(app, reg);
   cli::register_exec(app, reg);
@@ -67,6 +70,7 @@ int main(int argc, char** argv) {
   auto* image = app.add_subcommand("image", "Manage images");
   cli::register_image_verbs(*image, reg, true);
   cli::register_pull(*image, reg);
+  cli::register_push(*image, reg);
 
   auto* system = app.add_subcommand("system", "Manage mydocker");
   cli::register_system_verbs(*system, reg, true);

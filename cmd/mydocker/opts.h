@@ -71,6 +71,9 @@ struct RunOptions {
   std::optional<int> stop_timeout;
   std::string image;
   std::vector<std::string> command;
+  std::string pull = "missing";  // --pull: always, missing, never
+  std::string platform;          // --platform: create's ?platform= and the pull's
+  bool quiet = false;            // -q: no pull output
 };
 
 // The POST /containers/create body for `opts`. `server_auto_remove`: put --rm into

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // `mydocker pull [-q] [--platform P] NAME[:TAG|@DIGEST]` (also `mydocker image pull`): POST
-// /images/create?fromImage=&tag= and the daemon's JSON progress stream printed as docker does
-// when stdout is not a terminal: one line per status ("<id>: Pull complete"), progress-bar
-// updates dropped; an in-stream error is printed on stderr and exits 1.
+// /images/create?fromImage=&tag= with X-Registry-Auth from the docker config file, and the
+// daemon's JSON progress stream rendered as docker does (progress.h: per-layer lines updated
+// in place with bars on a terminal, one line per status otherwise); an in-stream error is
+// printed on stderr and exits 1.
+#include <unistd.h>
+
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cmd/mydocker/cli.h"
-#include "image/reference/reference.h"
+#include "cmd/mydocker/progress.h"
+#include "cmd/mydocker/tty.h"
 
 namespace mydocker::cli {
 
@@ -20,51 +24,56 @@ struct PullFlags {
   bool all_tags = false;
 };
 
-// Splits the daemon's stream into messages; returns the in-stream error, if any.
-class PullPrinter {
- public:
-  explicit PullPrinter(bool quiet) : quiet_(quiet) {}
-  bool feed(std::string_view data) {
-    buf_.append(data);
-    size_t nl;
-    while ((nl = buf_.find('\n')) != std::string::npos) {
-      std::string line = buf_.substr(0, nl);
-      buf_.erase(0, nl + 1);
-      handle(line);
-    }
-    return true;
-  }
-  const std::optional<std::string>& error() const { return error_; }
-
- private:
-  void handle(const std::string& line) {
-    auto m = nlohmann::json::parse(line, nullptr, false);
-    if (m.is_discarded() || !m.is_object()) {
-      return;
-    }
-    if (m.contains("error")) {
-      error_ = m["error"].is_string() ? m["error"].get<std::string>() : m["error"].dump();
-      return;
-    }
-    if (quiet_ || (m.contains("progressDetail") && m["progressDetail"].is_object() &&
-                   m["progressDetail"].contains("current"))) {
-      return;
-    }
-    if (m.contains("status") && m["status"].is_string()) {
-      std::string text = m["status"].get<std::string>();
-      if (m.contains("id") && m["id"].is_string()) {
-        text = m["id"].get<std::string>() + ": " + text;
-      }
-      write_out(text + "\n");
-    }
-  }
-
-  bool quiet_;
-  std::string buf_;
-  std::optional<std::string> error_;
-};
-
 }  // namespace
+
+base::Result<void> stream_progress(const api::client::Client& client, std::string_view path,
+                                   const api::client::Query& query,
+                                   const api::client::Headers& headers, std::FILE* out,
+                                   const std::function<void(const api::client::Json&)>& aux) {
+  int fd = out != nullptr ? ::fileno(out) : -1;
+  bool tty = fd >= 0 && is_terminal(fd);
+  int width = 200;  // docker's width when the terminal size is unknown
+  if (auto size = tty ? terminal_size(fd) : std::nullopt) {
+    width = size->second;
+  }
+  ProgressRenderer renderer(tty, width);
+  if (aux) {
+    renderer.on_aux(aux);
+  }
+  auto emit = [&](const std::string& bytes) {
+    if (out != nullptr && !bytes.empty()) {
+      std::fwrite(bytes.data(), 1, bytes.size(), out);
+      std::fflush(out);
+    }
+  };
+  auto r = client.request(
+      "POST", path, query, std::nullopt,
+      [&](std::string_view data) {
+        emit(renderer.feed(data));
+        return !renderer.error().has_value();
+      },
+      headers);
+  if (!r) {
+    return std::move(r).error();
+  }
+  emit(renderer.finish());
+  if (renderer.error()) {
+    return base::Error(base::ErrorCode::Internal, *renderer.error());
+  }
+  return base::ok();
+}
+
+base::Result<void> pull_image(const api::client::Client& client,
+                              const image::reference::Reference& ref, const std::string& platform,
+                              std::FILE* out) {
+  api::client::Query q = {{"fromImage", ref.name_only().familiar()},
+                          {"tag", ref.has_digest() ? ref.digest() : ref.tag()}};
+  if (!platform.empty()) {
+    q.emplace_back("platform", platform);
+  }
+  return stream_progress(client, "/images/create", q, {{"X-Registry-Auth", registry_auth_for(ref)}},
+                         out, nullptr);
+}
 
 void register_pull(CLI::App& parent, Registry& reg) {
   auto* sub = parent.add_subcommand("pull", "Download an image from a registry");
@@ -87,24 +96,12 @@ void register_pull(CLI::App& parent, Registry& reg) {
     if (!ref->has_tag() && !ref->has_digest() && !f->quiet) {
       write_out("Using default tag: latest\n");
     }
-    api::client::Query q = {{"fromImage", full.name_only().familiar()},
-                            {"tag", full.has_digest() ? full.digest() : full.tag()}};
-    if (!f->platform.empty()) {
-      q.emplace_back("platform", f->platform);
-    }
     auto c = make_client(g);
     if (!c) {
       return report(c.error());
     }
-    PullPrinter printer(f->quiet);
-    auto r = c->request("POST", "/images/create", q, std::nullopt,
-                        [&](std::string_view data) { return printer.feed(data); });
-    if (!r) {
+    if (auto r = pull_image(*c, full, f->platform, f->quiet ? nullptr : stdout); !r) {
       return report(r.error());
-    }
-    if (printer.error()) {
-      write_err(*printer.error() + "\n");
-      return 1;
     }
     write_out(full.str() + "\n");  // docker ends with the full reference, also with -q
     return 0;

@@ -63,6 +63,10 @@ void add_create_flags(CLI::App* sub, RunOptions& o) {
   sub->add_flag("-i,--interactive", o.interactive, "Keep STDIN open even if not attached");
   sub->add_flag("--rm", o.rm, "Automatically remove the container when it exits");
   add_multi(sub, "-a,--attach", o.attach, "Attach to STDIN, STDOUT or STDERR");
+  sub->add_option("--pull", o.pull,
+                  "Pull image before running (\"always\", \"missing\", \"never\")");
+  sub->add_option("--platform", o.platform, "Set platform if server is multi-platform capable");
+  sub->add_flag("-q,--quiet", o.quiet, "Suppress the pull output");
   // Everything from the image on belongs to the container: `run busybox ls -l`.
   sub->prefix_command();
 }
@@ -87,6 +91,12 @@ base::Result<void> take_positionals(CLI::App* sub, RunOptions& o, const char* ve
   }
   o.image = rest.front();
   o.command.assign(rest.begin() + 1, rest.end());
+  if (o.pull != "always" && o.pull != "missing" && o.pull != "never" && !o.pull.empty()) {
+    return base::make_error(base::ErrorCode::InvalidArgument,
+                            "invalid pull option: '{}': must be one of \"always\", \"missing\" "
+                            "or \"never\"",
+                            o.pull);
+  }
   return base::ok();
 }
 
@@ -116,12 +126,36 @@ std::optional<std::string> create(const Client& client, const RunOptions& o, con
       (*body)["HostConfig"]["ConsoleSize"] = Json::array({size->first, size->second});
     }
   }
-  auto created = client.container_create(*body, o.name);
-  if (!created) {
-    write_err(
-        fmt::format("mydocker: {}\nSee 'mydocker {} --help'.\n", created.error().message(), verb));
+  auto fail = [&](const base::Error& e) {
+    write_err(fmt::format("mydocker: {}\nSee 'mydocker {} --help'.\n", e.message(), verb));
     *exit_code = 125;
     return std::nullopt;
+  };
+  // docker pulls only for a name (not an image ID), tagged `latest` when it has neither tag
+  // nor digest; the pull's output goes to stderr (stdout is the container's, or its ID).
+  std::optional<image::reference::Reference> ref;
+  if (auto parsed = image::reference::Reference::parse(o.image)) {
+    ref = parsed->with_default_tag();
+  }
+  std::FILE* pull_out = o.quiet ? nullptr : stderr;
+  if (o.pull == "always" && ref) {
+    if (auto r = pull_image(client, *ref, o.platform, pull_out); !r) {
+      return fail(r.error());
+    }
+  }
+  auto created = client.container_create(*body, o.name, o.platform);
+  if (!created && created.error().code() == base::ErrorCode::NotFound && ref &&
+      (o.pull == "missing" || o.pull.empty())) {
+    if (!o.quiet) {
+      write_err("Unable to find image '" + ref->familiar() + "' locally\n");
+    }
+    if (auto r = pull_image(client, *ref, o.platform, pull_out); !r) {
+      return fail(r.error());
+    }
+    created = client.container_create(*body, o.name, o.platform);
+  }
+  if (!created) {
+    return fail(created.error());
   }
   print_warnings(*created);
   if (!created->contains("Id") || !(*created)["Id"].is_string()) {
