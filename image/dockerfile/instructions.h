@@ -216,9 +216,10 @@ std::string dump_instruction(const Instruction& instruction);
 
 // A stable, line-per-instruction text of the parse (the golden tests' format):
 //   directive escape=` (line 1)
+//   escape `
 //   meta 2 ARG {"args":[...]}
-//   stage 0 "build" 3 FROM {...}
-//   3 RUN {...}
+//   stage 0 3 FROM {"base":"busybox","name":"build"}
+//     4-6 RUN {"shell":["..."],"files":[...]}
 //   warning 7: Empty continuation line found in: ...
 std::string dump(const Dockerfile& dockerfile);
 
