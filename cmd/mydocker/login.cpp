@@ -201,14 +201,15 @@ int run_logout(const std::string& server) {
     candidates = {server, shown, "http://" + shown, "https://" + shown};
   }
   std::vector<std::string> present = cfg->present(candidates);
-  if (present.empty()) {
-    write_out("Not logged in to " + shown + "\n");
-    return 0;
-  }
   if (std::string helper = cfg->helper_for(key); !helper.empty()) {
     return report(helper_error(*cfg, key, helper));
   }
+  // docker 28 prints this also when there was nothing to remove (the credentials may have
+  // been in a helper it cannot list).
   write_out("Removing login credentials for " + shown + "\n");
+  if (present.empty()) {
+    return 0;
+  }
   for (const auto& k : present) {
     cfg->erase(k);
   }
