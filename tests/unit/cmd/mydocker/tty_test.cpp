@@ -394,5 +394,44 @@ TEST_F(TtyFlowTest, AClosedStdoutEndsTheCliBySigpipeWithTheTerminalRestored) {
   EXPECT_TRUE(cli.cooked());
 }
 
+// pull on a terminal: docker's jsonmessage display, each layer's line rewritten in place (a
+// bar on a 120-column terminal); the credentials file is an empty temp dir's.
+TEST(PullOnATerminal, RewritesEachLayersLineInPlaceWithABar) {
+  FakeDaemon d([&](const FakeRequest&, int fd) {
+    FakeDaemon::send_all(fd,
+                         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: "
+                         "chunked\r\n\r\n");
+    for (const char* l : {
+             R"({"status":"Pulling from x","id":"v1"})",
+             R"({"status":"Pulling fs layer","progressDetail":{},"id":"aaa"})",
+             R"({"status":"Downloading","progressDetail":{"current":5,"total":10},"id":"aaa"})",
+             R"({"status":"Pull complete","progressDetail":{},"id":"aaa"})",
+             R"({"status":"Digest: sha256:0123"})",
+         }) {
+      FakeDaemon::send_all(fd, FakeDaemon::chunk(std::string(l) + "\r\n"));
+    }
+    FakeDaemon::send_all(fd, "0\r\n\r\n");
+  });
+  TempDir cfg;
+  ::setenv("DOCKER_CONFIG", cfg.path().c_str(), 1);  // NOLINT(concurrency-mt-unsafe)
+  PtyCli cli(d.path(), {"pull", "127.0.0.1:5000/x:v1"}, 24, 120);
+  ::unsetenv("DOCKER_CONFIG");  // NOLINT(concurrency-mt-unsafe)
+  int st = cli.wait();
+  ASSERT_TRUE(WIFEXITED(st)) << st;
+  EXPECT_EQ(WEXITSTATUS(st), 0) << cli.err();
+  std::string out = cli.output();
+  // The terminal turns "\n" into "\r\n" (ONLCR).
+  std::string bar = "[" + std::string(25, '=') + ">" + std::string(25, ' ') + "] ";
+  EXPECT_NE(out.find("v1: Pulling from x\r\n"
+                     "\r\n\x1b[1A\x1b[2K\raaa: Pulling fs layer \r\x1b[1B"
+                     "\x1b[1A\x1b[2K\raaa: Downloading " +
+                     bar +
+                     "      5B/10B\r\x1b[1B"
+                     "\x1b[1A\x1b[2K\raaa: Pull complete \r\x1b[1B"
+                     "Digest: sha256:0123\r\n"),
+            std::string::npos)
+      << out;
+}
+
 }  // namespace
 }  // namespace mydocker::testing
