@@ -52,18 +52,20 @@ std::string read_line() {
   return line;
 }
 
-// A line from the terminal on stdin, not echoed.
-std::string read_password() {
+// Prints `prompt` and reads a line from the terminal on stdin, not echoed. Echo is off before
+// the prompt shows (as docker does), so nothing typed after it is echoed or flushed.
+std::string read_password(const std::string& prompt) {
   struct termios saved {};
   bool restore = ::tcgetattr(STDIN_FILENO, &saved) == 0;
   if (restore) {
     struct termios quiet = saved;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
   }
+  write_out(prompt);
   std::string line = read_line();
   if (restore) {
-    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
   }
   write_out("\n");
   return line;
@@ -89,8 +91,7 @@ base::Result<void> prompt_credentials(LoginFlags& f, const std::string& stored_u
     return base::make_error(base::ErrorCode::InvalidArgument, "Error: Non-null Username Required");
   }
   if (f.password.empty()) {
-    write_out("Password: ");
-    f.password = read_password();
+    f.password = read_password("Password: ");
     if (f.password.empty()) {
       return base::make_error(base::ErrorCode::InvalidArgument, "Error: Password Required");
     }

@@ -433,5 +433,45 @@ TEST(PullOnATerminal, RewritesEachLayersLineInPlaceWithABar) {
       << out;
 }
 
+// login on a terminal prompts for what the flags did not give; the password is not echoed.
+TEST(LoginOnATerminal, PromptsForUsernameAndAnUnechoedPassword) {
+  std::mutex mu;
+  std::string auth_body;
+  FakeDaemon d([&](const FakeRequest& req, int fd) {
+    {
+      std::lock_guard lock(mu);
+      auth_body = req.body;
+    }
+    FakeDaemon::send_all(
+        fd, FakeDaemon::response(200, "OK", R"({"IdentityToken":"","Status":"Login Succeeded"})"));
+  });
+  TempDir cfg;
+  ::setenv("DOCKER_CONFIG", cfg.path().c_str(), 1);  // NOLINT(concurrency-mt-unsafe)
+  PtyCli cli(d.path(), {"login", "127.0.0.1:5000"}, 24, 80);
+  ::unsetenv("DOCKER_CONFIG");  // NOLINT(concurrency-mt-unsafe)
+  std::string out;
+  ASSERT_TRUE(eventually([&] {
+    out += cli.output();
+    return out.find("Username: ") != std::string::npos;
+  })) << out;
+  cli.type("alice\n");
+  ASSERT_TRUE(eventually([&] {
+    out += cli.output();
+    return out.find("Password: ") != std::string::npos;
+  })) << out;
+  cli.type("s3cret\n");
+  int st = cli.wait();
+  out += cli.output();
+  ASSERT_TRUE(WIFEXITED(st)) << st;
+  EXPECT_EQ(WEXITSTATUS(st), 0) << cli.err();
+  EXPECT_EQ(out, "Username: alice\r\nPassword: \r\nLogin Succeeded\r\n");
+  EXPECT_EQ(nlohmann::json::parse(auth_body),
+            nlohmann::json::parse(
+                R"({"username":"alice","password":"s3cret","serveraddress":"127.0.0.1:5000"})"));
+  std::ifstream in(cfg.path() + "/config.json");
+  EXPECT_EQ(nlohmann::json::parse(in)["auths"]["127.0.0.1:5000"]["auth"], "YWxpY2U6czNjcmV0");
+  EXPECT_TRUE(cli.cooked());
+}
+
 }  // namespace
 }  // namespace mydocker::testing
