@@ -9,7 +9,8 @@ mydocker_library(NAME engine
        ${CMAKE_CURRENT_LIST_DIR}/fs/etc_files.cpp
        ${CMAKE_CURRENT_LIST_DIR}/fs/changes.cpp
        ${CMAKE_CURRENT_LIST_DIR}/top/top.cpp
-  DEPS mydocker::base mydocker::runtime mydocker::image nlohmann_json::nlohmann_json
+  DEPS mydocker::base mydocker::runtime mydocker::image mydocker::registry
+       nlohmann_json::nlohmann_json
        spdlog::spdlog Threads::Threads)
 set(_engine_complete TRUE)
 foreach(dep engine_config specgen shim_client shim_proto logs)
@@ -30,5 +31,6 @@ if(_engine_complete)
     ${CMAKE_CURRENT_LIST_DIR}/daemon/views.cpp
     ${CMAKE_CURRENT_LIST_DIR}/daemon/attach.cpp
     ${CMAKE_CURRENT_LIST_DIR}/daemon/events.cpp
-    ${CMAKE_CURRENT_LIST_DIR}/daemon/stats.cpp)
+    ${CMAKE_CURRENT_LIST_DIR}/daemon/stats.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/daemon/distribution.cpp)
 endif()

@@ -28,6 +28,12 @@
 
 #include "engine/container/config.h"
 #include "image/archive/images.h"
+#include "image/reference/reference.h"
+#include "image/registry/auth.h"
+#include "image/registry/platform.h"
+#include "image/registry/progress.h"
+#include "image/registry/pull.h"
+#include "image/registry/push.h"
 #include "runtime/base/error.h"
 #include "runtime/base/fd.h"
 
@@ -267,6 +273,40 @@ struct StatsOptions {
 // blkio_stats, cpu_stats, precpu_stats, memory_stats, name, id, networks).
 using StatsSink = std::function<bool(const nlohmann::json& sample)>;
 
+// --- Registry (engine/daemon/distribution.cpp) ---
+// Pulls, pushes, logins and distribution inspects run in the engine, with the daemon's
+// registry configuration (insecure registries, mirrors, certs.d; proxies from the daemon's
+// environment). The API supplies the request's credentials (X-Registry-Auth).
+
+// Progress of a pull or push: called from the job's threads, one call at a time. Return
+// false when the client is gone: the job is cancelled (nothing half-stored) and ends with
+// ErrorCode::Cancelled.
+using RegistryProgressSink = std::function<bool(const image::registry::ProgressEvent&)>;
+
+struct PullRequest {
+  image::reference::Reference ref;  // with tag or digest (the API defaults to latest)
+  std::optional<image::registry::PlatformSpec> platform;    // nullopt: the host's
+  std::optional<image::registry::Credentials> credentials;  // nullopt: anonymous
+  RegistryProgressSink progress;                            // may be empty
+  // Polled during the job (between blocks); false cancels it as a false from `progress`.
+  std::function<bool()> client_alive;
+};
+
+struct PushRequest {
+  image::reference::Reference ref;  // with a tag
+  std::optional<image::registry::Credentials> credentials;
+  RegistryProgressSink progress;
+  std::function<bool()> client_alive;
+};
+
+// GET /distribution/{name}/json.
+struct DistributionInfo {
+  std::string media_type;
+  std::string digest;
+  int64_t size = 0;
+  std::vector<image::registry::PlatformSpec> platforms;
+};
+
 class Daemon {
  public:
   virtual ~Daemon() = default;
@@ -348,6 +388,36 @@ class Daemon {
   // System.
   virtual SystemInfo info() = 0;
   virtual base::Result<DiskUsage> disk_usage() = 0;
+
+  // Registry. Errors are the registry library's (Docker's wording, image/registry/pull.h,
+  // push.h, client.h); Unavailable once the daemon shuts down (running jobs are cancelled
+  // and waited for by shutdown()). The defaults answer NotImplemented (fakes).
+  // Pull (through the configured mirrors, then the registry); publishes the image "pull" event.
+  virtual base::Result<image::registry::PullResult> pull(const PullRequest& req) {
+    (void)req;
+    return base::make_error(base::ErrorCode::NotImplemented, "pull is not supported");
+  }
+  // Push (never through mirrors); publishes the image "push" event.
+  virtual base::Result<image::registry::PushResult> push(const PushRequest& req) {
+    (void)req;
+    return base::make_error(base::ErrorCode::NotImplemented, "push is not supported");
+  }
+  // Checks credentials against `server` ("" or a Docker Hub name: docker.io). Unauthorized
+  // "login attempt to <url>/v2/ failed with status: 401 Unauthorized".
+  virtual base::Result<void> login(const std::string& server,
+                                   const image::registry::Credentials& credentials) {
+    (void)server;
+    (void)credentials;
+    return base::make_error(base::ErrorCode::NotImplemented, "login is not supported");
+  }
+  virtual base::Result<DistributionInfo> distribution_inspect(
+      const image::reference::Reference& ref,
+      const std::optional<image::registry::Credentials>& credentials) {
+    (void)ref;
+    (void)credentials;
+    return base::make_error(base::ErrorCode::NotImplemented,
+                            "distribution inspect is not supported");
+  }
 
   // Stops background work (monitors, restart timers) and wakes blocked calls with
   // Unavailable. Containers keep running (live restore) unless the daemon was opened with

@@ -316,6 +316,7 @@ void LocalDaemon::shutdown() {
     }
   }
   stopping_ = true;
+  stop_registry_jobs();  // running pulls see stopping_ and end before the image store goes
   stop_exec_watch();
   for (const auto& c : snapshot()) {
     std::lock_guard lk(c->mu);

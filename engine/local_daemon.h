@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "engine/daemon.h"
+#include "image/registry/client.h"
 #include "runtime/base/error.h"
 
 namespace mydocker::engine {
@@ -38,6 +39,10 @@ struct DaemonOptions {
   std::map<std::string, std::string> log_opts;
   std::vector<Ulimit> default_ulimits;
   std::string cgroup_parent = "/mydocker";
+  // Registry settings (daemon.json insecure-registries, registry-mirrors,
+  // registry-host-mirrors; certs.d). Credentials come with each request; proxies from the
+  // daemon's environment unless `registry.proxy` is set.
+  image::registry::RegistryOptions registry;
 };
 
 // Opens the stores, restores containers (see above). Errors: the stores' open errors.

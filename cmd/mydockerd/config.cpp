@@ -160,6 +160,45 @@ base::Result<std::map<std::string, std::string>> get_string_map(std::string_view
   return out;
 }
 
+// {"host[:port]": ["https://mirror", ...]} (registry-host-mirrors).
+base::Result<std::map<std::string, std::vector<std::string>>> get_host_mirrors(std::string_view key,
+                                                                               const json& v) {
+  if (!v.is_object()) {
+    return type_error(key, "an object of string arrays", v);
+  }
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& [k, e] : v.items()) {
+    auto list = get_strings(fmt::format("{}.{}", key, k), e);
+    if (!list) {
+      return std::move(list).error();
+    }
+    out[k] = std::move(*list);
+  }
+  return out;
+}
+
+// Docker's ValidateMirror, plus http/https only: "invalid mirror: ...".
+base::Result<void> check_mirror(std::string_view key, const std::string& m) {
+  size_t sep = m.find("://");
+  std::string scheme = sep == std::string::npos ? "" : m.substr(0, sep);
+  if (scheme != "http" && scheme != "https") {
+    return base::make_error(ErrorCode::InvalidArgument,
+                            "invalid value for `{}`: invalid mirror: unsupported scheme \"{}\" in "
+                            "\"{}\"",
+                            key, scheme, m);
+  }
+  std::string rest = m.substr(sep + 3);
+  std::string authority = rest.substr(0, rest.find('/'));
+  if (authority.empty() || authority.find('@') != std::string::npos ||
+      rest.find_first_of("?#") != std::string::npos) {
+    return base::make_error(ErrorCode::InvalidArgument,
+                            "invalid value for `{}`: invalid mirror: `{}` must be "
+                            "scheme://host[:port][/path] without user info, query or fragment",
+                            key, m);
+  }
+  return base::ok();
+}
+
 base::Result<int64_t> get_int(std::string_view key, const json& v) {
   if (!v.is_number_integer()) {
     return type_error(key, "an integer", v);
@@ -277,6 +316,7 @@ base::Result<CommandLine> parse_command_line(const std::vector<std::string>& arg
   app.set_version_flag("-v,--version", std::string("mydockerd version ") + MYDOCKER_VERSION);
   std::vector<std::string> ulimits;
   std::vector<std::string> log_opts;
+  std::vector<std::string> host_mirrors;
   std::string live_restore;
 
   // Each option records the daemon.json key it overlaps, for the conflict check.
@@ -307,6 +347,10 @@ base::Result<CommandLine> parse_command_line(const std::vector<std::string>& arg
       "default-ulimits");
   key(app.add_option("--registry-mirror", c.registry_mirrors, "Preferred registry mirror"),
       "registry-mirrors");
+  key(app.add_option("--registry-host-mirror", host_mirrors,
+                     "Pull mirror of a registry other than Docker Hub (host=URL, repeatable, "
+                     "tried in order)"),
+      "registry-host-mirrors");
   key(app.add_option("--insecure-registry", c.insecure_registries,
                      "Enable insecure registry communication"),
       "insecure-registries");
@@ -353,6 +397,10 @@ base::Result<CommandLine> parse_command_line(const std::vector<std::string>& arg
     auto kv = MYDOCKER_TRY(split_kv(o, "log-opt"));
     c.log_opts[kv.first] = kv.second;
   }
+  for (const auto& m : host_mirrors) {
+    auto kv = MYDOCKER_TRY(split_kv(m, "registry-host-mirror"));
+    c.registry_host_mirrors[kv.first].push_back(kv.second);
+  }
   return cl;
 }
 
@@ -380,6 +428,7 @@ base::Result<void> apply_config_file(std::string_view text, std::string_view fil
                                               "live-restore",
                                               "default-ulimits",
                                               "registry-mirrors",
+                                              "registry-host-mirrors",
                                               "insecure-registries",
                                               "log-driver",
                                               "log-opts",
@@ -430,6 +479,8 @@ base::Result<void> apply_config_file(std::string_view text, std::string_view fil
         config.default_ulimits = MYDOCKER_TRY(get_ulimits(v));
       } else if (k == "registry-mirrors") {
         config.registry_mirrors = MYDOCKER_TRY(get_strings(k, v));
+      } else if (k == "registry-host-mirrors") {
+        config.registry_host_mirrors = MYDOCKER_TRY(get_host_mirrors(k, v));
       } else if (k == "insecure-registries") {
         config.insecure_registries = MYDOCKER_TRY(get_strings(k, v));
       } else if (k == "log-driver") {
@@ -516,12 +567,24 @@ base::Result<void> validate(const Config& c) {
     }
   }
   for (const auto& m : c.registry_mirrors) {
-    if (m.rfind("http://", 0) != 0 && m.rfind("https://", 0) != 0) {
+    MYDOCKER_TRY(check_mirror("registry-mirrors", m));
+  }
+  for (const auto& [host, mirrors] : c.registry_host_mirrors) {
+    if (host.empty() || host.find('/') != std::string::npos ||
+        host.find('@') != std::string::npos) {
       return base::make_error(ErrorCode::InvalidArgument,
-                              "invalid value for `registry-mirrors`: invalid mirror: unsupported "
-                              "scheme \"{}\" in \"{}\"",
-                              m.substr(0, m.find("://") == std::string::npos ? 0 : m.find("://")),
-                              m);
+                              "invalid value for `registry-host-mirrors`: `{}` must be a "
+                              "registry host[:port] without a scheme",
+                              host);
+    }
+    if (host == "docker.io" || host == "index.docker.io" || host == "registry-1.docker.io") {
+      return base::make_error(ErrorCode::InvalidArgument,
+                              "invalid value for `registry-host-mirrors`: `{}`: Docker Hub's "
+                              "mirrors are `registry-mirrors`",
+                              host);
+    }
+    for (const auto& m : mirrors) {
+      MYDOCKER_TRY(check_mirror("registry-host-mirrors", m));
     }
   }
   for (const auto& r : c.insecure_registries) {

@@ -13,8 +13,11 @@
 //   --live-restore[=false]     live-restore           true (containers outlive the daemon)
 //   --default-ulimit n=s[:h]   default-ulimits        none
 //   ({"nofile":{"Name":..,"Soft":..,"Hard":..}})
-//   --registry-mirror          registry-mirrors       none (stored for the registry client)
-//   --insecure-registry        insecure-registries    none (stored for the registry client)
+//   --registry-mirror          registry-mirrors       none (docker.io pull mirrors, in order)
+//   --registry-host-mirror h=u registry-host-mirrors  none ({"host[:port]": [urls]}: pull
+//                                                     mirrors of other registries; not Docker's)
+//   --insecure-registry        insecure-registries    none (host[:port] or CIDR: http and
+//                                                     unverified https allowed)
 //   --log-driver               log-driver             json-file (the only one)
 //   --log-opt k=v              log-opts               none (max-size, max-file, ...)
 //   -G, --group                group                  mydocker (socket group when it exists)
@@ -64,6 +67,7 @@ struct Config {
   bool live_restore = true;
   std::vector<DefaultUlimit> default_ulimits;
   std::vector<std::string> registry_mirrors;
+  std::map<std::string, std::vector<std::string>> registry_host_mirrors;
   std::vector<std::string> insecure_registries;
   std::string log_driver = "json-file";
   std::map<std::string, std::string> log_opts;

@@ -11,6 +11,7 @@
 //   engine/daemon/attach.cpp     attach, resize, exec (streams handed to the shim)
 //   engine/daemon/events.cpp     the event log and GET /events
 //   engine/daemon/stats.cpp      stats samples from the container's cgroup
+//   engine/daemon/distribution.cpp  registry pull, push, login, distribution inspect
 //
 // Locking: `mu_` guards the index (names and IDs -> containers); each Container has its own
 // `mu` guarding its record, shim and counters. Order: a container's mu, then mu_ (never the
@@ -281,6 +282,31 @@ class LocalDaemon final : public Daemon {
   std::string cgroup_unified_mount_;
   bool cgroup_layout_v2_ = false;
   uint64_t machine_memory_ = 0;
+
+  // --- registry state (engine/daemon/distribution.cpp owns this section) ---
+ public:
+  base::Result<image::registry::PullResult> pull(const PullRequest& req) override;
+  base::Result<image::registry::PushResult> push(const PushRequest& req) override;
+  base::Result<void> login(const std::string& server,
+                           const image::registry::Credentials& credentials) override;
+  base::Result<DistributionInfo> distribution_inspect(
+      const image::reference::Reference& ref,
+      const std::optional<image::registry::Credentials>& credentials) override;
+
+ private:
+  // The daemon's registry options with a request's credentials.
+  image::registry::RegistryOptions registry_options(
+      const std::optional<image::registry::Credentials>& credentials) const;
+  // A pull or push registers here while it runs; shutdown() closes the registry (new jobs get
+  // Unavailable), cancels the running ones (stopping_) and waits for them, before the image
+  // store goes.
+  base::Result<void> begin_registry_job();
+  void end_registry_job();
+  void stop_registry_jobs();
+  std::mutex registry_mu_;
+  std::condition_variable registry_cv_;
+  size_t registry_jobs_ = 0;      // guarded by registry_mu_
+  bool registry_closed_ = false;  // guarded by registry_mu_
 };
 
 }  // namespace mydocker::engine::detail

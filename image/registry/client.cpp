@@ -210,24 +210,48 @@ bool is_insecure_host(std::string_view host, const std::vector<std::string>& ins
   return false;
 }
 
-Client::Client(std::string host, RegistryOptions options)
+namespace {
+std::string trim_slashes(std::string s) {
+  while (s.ends_with("/")) {
+    s.pop_back();
+  }
+  return s;
+}
+// "host[:port]" of a URL.
+std::string url_host(std::string_view url) {
+  if (size_t p = url.find("://"); p != std::string_view::npos) {
+    url.remove_prefix(p + 3);
+  }
+  url = url.substr(0, url.find_first_of("/?#"));
+  if (size_t at = url.rfind('@'); at != std::string_view::npos) {
+    url.remove_prefix(at + 1);
+  }
+  return std::string(url);
+}
+}  // namespace
+
+Client::Client(std::string host, RegistryOptions options, std::string endpoint)
     : host_(std::move(host)),
-      endpoint_host_(host_ == "docker.io" ? "registry-1.docker.io" : host_),
+      endpoint_(trim_slashes(std::move(endpoint))),
+      endpoint_host_(!endpoint_.empty()     ? url_host(endpoint_)
+                     : host_ == "docker.io" ? "registry-1.docker.io"
+                                            : host_),
       options_(std::move(options)),
-      http_(options_.user_agent) {
+      http_(options_.user_agent, options_.proxy) {
   if (options_.credentials) {
     creds_ = options_.credentials(host_);
     if (creds_ && creds_->empty()) {
       creds_.reset();
     }
   }
-  tls_ = load_certs_dir(options_.certs_dir + "/" + host_);
+  tls_ = load_certs_dir(options_.certs_dir + "/" + (endpoint_.empty() ? host_ : endpoint_host_));
 }
 
 Client::~Client() = default;
 
 bool Client::insecure_allowed() const {
-  return is_insecure_host(host_, options_.insecure_registries, options_.loopback_insecure);
+  return is_insecure_host(endpoint_.empty() ? host_ : endpoint_host_, options_.insecure_registries,
+                          options_.loopback_insecure);
 }
 
 TlsConfig Client::tls_for(bool https) const {
@@ -251,12 +275,14 @@ base::Result<void> Client::ping() {
     }
   }
   std::vector<std::string> schemes = {"https"};
-  if (insecure_allowed()) {
+  if (!endpoint_.empty()) {
+    schemes = {endpoint_.substr(0, endpoint_.find("://"))};
+  } else if (insecure_allowed()) {
     schemes.push_back("http");
   }
   std::optional<base::Error> last;
   for (const std::string& scheme : schemes) {
-    std::string base = scheme + "://" + endpoint_host_;
+    std::string base = endpoint_.empty() ? scheme + "://" + endpoint_host_ : endpoint_;
     HttpRequest req;
     req.url = base + "/v2/";
     req.tls = tls_for(scheme == "https");

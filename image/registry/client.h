@@ -8,7 +8,13 @@
 // RegistryOptions::insecure_registries (host[:port] or CIDR) or on a loopback address
 // (localhost, 127.0.0.0/8, ::1, as Docker) is tried over https without verification first and
 // then over plain http (Docker's order). The first ping picks the scheme for the client's
-// life. Docker Hub (docker.io) is served by registry-1.docker.io.
+// life. Docker Hub (docker.io) is served by registry-1.docker.io. A client made for a mirror
+// (the `endpoint` constructor argument, "https://mirror:5000" or "http://10.0.0.2:5000", a
+// path prefix allowed) speaks to that URL with its scheme as given (no fallback between
+// schemes; https unverified only when the mirror's host is insecure), reading the same
+// repositories; mirrors.h chooses and falls back between endpoints.
+//
+// Proxies: HttpClient's (http.h: the environment as Go reads it), or RegistryOptions::proxy.
 //
 // TLS: <certs_dir>/<host[:port]>/ (Docker's certs.d layout): every *.crt is a trusted root
 // (added to the system ones), a *.cert with the *.key of the same stem is the client pair.
@@ -35,6 +41,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -60,6 +67,12 @@ struct RegistryOptions {
   // Credentials for a registry host (normalised, e.g. "localhost:5000", "docker.io"); empty
   // callback or nullopt: anonymous.
   std::function<std::optional<Credentials>(const std::string& host)> credentials;
+  // Pull mirrors (mirrors.h): `mirrors` for docker.io (daemon.json "registry-mirrors"),
+  // `host_mirrors` for any other registry host ("registry-host-mirrors"). URLs with a scheme.
+  std::vector<std::string> mirrors;
+  std::map<std::string, std::vector<std::string>> host_mirrors;
+  // nullopt: the process environment (ProxyConfig::from_environment()).
+  std::optional<ProxyConfig> proxy;
   int retries = 3;
   std::chrono::milliseconds retry_backoff{200};
   std::string user_agent = "mydocker/0.1";
@@ -80,12 +93,15 @@ struct UploadSession {
 class Client {
  public:
   // `host` is a reference domain ("localhost:5000", "docker.io"). Nothing is sent yet.
-  Client(std::string host, RegistryOptions options);
+  // `endpoint`: "" for the registry itself, else a mirror's URL (scheme://host[:port][/path]).
+  Client(std::string host, RegistryOptions options, std::string endpoint = "");
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
   const std::string& host() const { return host_; }
+  // The mirror URL this client speaks to; "" for the registry itself.
+  const std::string& endpoint() const { return endpoint_; }
   const RegistryOptions& options() const { return options_; }
   // "https://host" or "http://host" once pinged; ping() if not yet.
   base::Result<std::string> base_url();
@@ -155,7 +171,8 @@ class Client {
   base::Error status_error(const HttpResponse& r, std::string_view what) const;
 
   const std::string host_;
-  const std::string endpoint_host_;  // registry-1.docker.io for docker.io
+  const std::string endpoint_;       // a mirror's URL (no trailing "/"), or ""
+  const std::string endpoint_host_;  // registry-1.docker.io for docker.io; the mirror's host
   const RegistryOptions options_;
   HttpClient http_;
   TokenCache tokens_;

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "image/registry/http.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 
+#include <array>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
 #include "runtime/base/file.h"
+#include "runtime/base/strings.h"
 
 namespace mydocker::image::registry {
 
@@ -80,6 +84,119 @@ std::string host_only(std::string_view url) {
   return hp.substr(0, hp.rfind(':'));
 }
 
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return out;
+}
+
+std::string getenv_any(const char* upper, const char* lower_name) {
+  for (const char* n : {upper, lower_name}) {
+    if (const char* v = std::getenv(n); v != nullptr && *v != '\0') {
+      return v;
+    }
+  }
+  return {};
+}
+
+// host (without brackets) and port ("" when none) of a "host[:port]" or "[v6][:port]".
+std::pair<std::string, std::string> split_host_port(std::string_view hp) {
+  if (hp.starts_with("[")) {
+    size_t end = hp.find(']');
+    if (end == std::string_view::npos) {
+      return {std::string(hp), ""};
+    }
+    std::string port =
+        end + 1 < hp.size() && hp[end + 1] == ':' ? std::string(hp.substr(end + 2)) : "";
+    return {std::string(hp.substr(1, end - 1)), port};
+  }
+  size_t colon = hp.rfind(':');
+  if (colon != std::string_view::npos && hp.find(':') == colon) {
+    return {std::string(hp.substr(0, colon)), std::string(hp.substr(colon + 1))};
+  }
+  return {std::string(hp), ""};
+}
+
+bool parse_ip(const std::string& s, std::array<unsigned char, 16>& out, int& family) {
+  out.fill(0);
+  if (::inet_pton(AF_INET, s.c_str(), out.data()) == 1) {
+    family = AF_INET;
+    return true;
+  }
+  if (::inet_pton(AF_INET6, s.c_str(), out.data()) == 1) {
+    family = AF_INET6;
+    return true;
+  }
+  return false;
+}
+
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost") {
+    return true;
+  }
+  std::array<unsigned char, 16> ip{};
+  int family = 0;
+  if (!parse_ip(host, ip, family)) {
+    return false;
+  }
+  if (family == AF_INET) {
+    return ip[0] == 127;
+  }
+  static constexpr std::array<unsigned char, 16> kV6Loopback = {0, 0, 0, 0, 0, 0, 0, 0,
+                                                                0, 0, 0, 0, 0, 0, 0, 1};
+  return ip == kV6Loopback;
+}
+
+// One NO_PROXY entry against a request's host and port (Go's ipMatch, cidrMatch, domainMatch).
+bool no_proxy_matches(std::string entry, const std::string& host, const std::string& port) {
+  if (entry.empty()) {
+    return false;
+  }
+  std::array<unsigned char, 16> hip{};
+  int hfam = 0;
+  bool host_is_ip = parse_ip(host, hip, hfam);
+  if (size_t slash = entry.find('/'); slash != std::string::npos) {
+    std::array<unsigned char, 16> net{};
+    int nfam = 0;
+    char* end = nullptr;
+    long bits = std::strtol(entry.c_str() + slash + 1, &end, 10);
+    if (!host_is_ip || !parse_ip(entry.substr(0, slash), net, nfam) || nfam != hfam ||
+        end == nullptr || *end != '\0' || bits < 0 || bits > (nfam == AF_INET ? 32 : 128)) {
+      return false;
+    }
+    for (long i = 0; i < bits; ++i) {
+      unsigned mask = 0x80U >> (i % 8);
+      if ((net[static_cast<size_t>(i / 8)] & mask) != (hip[static_cast<size_t>(i / 8)] & mask)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  std::array<unsigned char, 16> eip{};
+  int efam = 0;
+  if (parse_ip(entry, eip, efam)) {
+    return host_is_ip && efam == hfam && eip == hip;
+  }
+  auto [ehost, eport] = split_host_port(entry);
+  if (parse_ip(ehost, eip, efam)) {
+    return host_is_ip && efam == hfam && eip == hip && eport == port;
+  }
+  if (!eport.empty() && eport != port) {
+    return false;
+  }
+  if (ehost.starts_with("*.")) {
+    ehost.erase(0, 1);
+  }
+  if (ehost.starts_with(".")) {
+    return host.ends_with(ehost);
+  }
+  return host == ehost || host.ends_with("." + ehost);
+}
+
 const std::string& system_ca_bundle() {
   static const std::string bundle = [] {
     auto text = base::read_file(std::string(kSystemCaBundle));
@@ -109,6 +226,51 @@ std::vector<std::string> HttpResponse::header_values(std::string_view name) cons
   return out;
 }
 
+ProxyConfig ProxyConfig::from_environment() {
+  ProxyConfig p;
+  p.http_proxy = getenv_any("HTTP_PROXY", "http_proxy");
+  p.https_proxy = getenv_any("HTTPS_PROXY", "https_proxy");
+  p.no_proxy = getenv_any("NO_PROXY", "no_proxy");
+  return p;
+}
+
+std::string ProxyConfig::proxy_for(std::string_view url) const {
+  bool https = url.starts_with("https://");
+  std::string proxy = https ? https_proxy : http_proxy;
+  if (proxy.empty()) {
+    return {};
+  }
+  std::string_view rest = url;
+  if (size_t p = rest.find("://"); p != std::string_view::npos) {
+    rest.remove_prefix(p + 3);
+  }
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (size_t at = rest.rfind('@'); at != std::string_view::npos) {
+    rest.remove_prefix(at + 1);
+  }
+  auto [host, port] = split_host_port(rest);
+  host = lower(host);
+  if (port.empty()) {
+    port = https ? "443" : "80";
+  }
+  if (is_loopback_host(host)) {
+    return {};
+  }
+  for (const std::string& raw : base::split(no_proxy, ',')) {
+    std::string entry = lower(base::trim(raw));
+    if (entry == "*") {
+      return {};
+    }
+    if (no_proxy_matches(entry, host, port)) {
+      return {};
+    }
+  }
+  if (proxy.find("://") == std::string::npos) {
+    proxy = "http://" + proxy;
+  }
+  return proxy;
+}
+
 bool is_retryable(const base::Error& e) {
   return e.code() == ErrorCode::Unavailable;
 }
@@ -118,6 +280,7 @@ struct HttpStream::Handle {
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   char errbuf[CURL_ERROR_SIZE] = {};
+  std::string proxy;  // CURLOPT_PROXY of the current transfer
 
   // Per transfer.
   HttpResponse* response = nullptr;
@@ -345,6 +508,11 @@ base::Result<void> HttpStream::start(const HttpRequest& req) {
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h.errbuf);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_USERAGENT, client_.user_agent_.c_str());
+  // Our own proxy choice (http.h); "" makes libcurl connect directly without reading the
+  // environment, and an empty NOPROXY keeps it from second-guessing the choice.
+  h.proxy = client_.proxy_.proxy_for(req.url);
+  curl_easy_setopt(e, CURLOPT_PROXY, h.proxy.c_str());
+  curl_easy_setopt(e, CURLOPT_NOPROXY, "");
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Handle::on_write);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, &h);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Handle::on_header);
@@ -501,7 +669,9 @@ base::Result<std::string> HttpStream::read_all(size_t limit) {
   }
 }
 
-HttpClient::HttpClient(std::string user_agent) : user_agent_(std::move(user_agent)) {
+HttpClient::HttpClient(std::string user_agent, std::optional<ProxyConfig> proxy)
+    : user_agent_(std::move(user_agent)),
+      proxy_(proxy ? std::move(*proxy) : ProxyConfig::from_environment()) {
   std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 

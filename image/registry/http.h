@@ -14,6 +14,13 @@
 // request's TlsConfig; client certificate and key files when given; verification off only
 // when TlsConfig::insecure (the caller decides: configured insecure registries).
 //
+// Proxies: as Docker (Go's http.ProxyFromEnvironment), not as libcurl's own environment
+// handling: HTTPS_PROXY/https_proxy for https URLs, HTTP_PROXY/http_proxy for http URLs (the
+// upper-case name first; libcurl would ignore upper-case HTTP_PROXY), NO_PROXY/no_proxy, and
+// loopback hosts (localhost, 127.0.0.0/8, ::1) never proxied. Every request sets CURLOPT_PROXY
+// and CURLOPT_NOPROXY itself, so libcurl never reads the environment. The token realm's
+// requests go through the same rules.
+//
 // Errors (ErrorCode::Unavailable unless said otherwise) are worded as Docker's Go client words
 // them, since users see them verbatim:
 //   `Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused`
@@ -69,6 +76,21 @@ struct HttpResponse {
   std::vector<std::string> header_values(std::string_view name) const;
 };
 
+// Proxy settings (Go's httpproxy.Config). A proxy without a scheme is http://.
+struct ProxyConfig {
+  std::string http_proxy;   // for http:// URLs
+  std::string https_proxy;  // for https:// URLs
+  // Comma-separated: "*" (no proxy at all), IPs and CIDRs ("10.0.0.0/8"), domains
+  // ("example.com" matches it and its subdomains, ".example.com" only subdomains), each with
+  // an optional ":port".
+  std::string no_proxy;
+
+  // HTTP_PROXY/http_proxy, HTTPS_PROXY/https_proxy, NO_PROXY/no_proxy of this process.
+  static ProxyConfig from_environment();
+  // The proxy URL for a request to `url`; "" for a direct connection.
+  std::string proxy_for(std::string_view url) const;
+};
+
 // Transport errors whose retry may succeed: connection reset or closed, nothing received,
 // partial body, timeouts. Connection refused is not (Docker fails at once too).
 bool is_retryable(const base::Error& e);
@@ -111,7 +133,9 @@ class HttpStream final : public layers::ByteSource {
 
 class HttpClient {
  public:
-  explicit HttpClient(std::string user_agent = "mydocker");
+  // `proxy`: nullopt reads the environment now (ProxyConfig::from_environment()).
+  explicit HttpClient(std::string user_agent = "mydocker",
+                      std::optional<ProxyConfig> proxy = std::nullopt);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
@@ -129,6 +153,7 @@ class HttpClient {
   void give_back(std::unique_ptr<HttpStream::Handle> h);
 
   std::string user_agent_;
+  ProxyConfig proxy_;
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<HttpStream::Handle>> idle_;
   uint64_t connections_ = 0;

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Registry routes: `POST /images/create?fromImage=` (docker pull, transcripts 198-206), `POST
 // /images/{name}/push`, `POST /auth`, `GET /distribution/{name}/json`, with
-// Docker's JSON progress stream. The pull itself is image/registry's; this file turns its
-// progress events into Docker's messages and its errors into Docker's answers: an error before
-// the first message is an ordinary JSON error with its status (200/201: 404 "manifest for X not
-// found: ..."), one after it arrives in-stream as {"errorDetail":..,"error":..}.
+// Docker's JSON progress stream. The work is the engine's (engine::Daemon::pull, push, login,
+// distribution_inspect, with the daemon's registry configuration); this file maps requests
+// onto it, turns its progress events into Docker's messages and its errors into Docker's
+// answers: an error before the first message is an ordinary JSON error with its status
+// (200/201: 404 "manifest for X not found: ..."), one after it arrives in-stream as
+// {"errorDetail":..,"error":..}. A client that leaves mid-stream (a failed write, or
+// StreamWriter::alive() false while idle) makes the engine cancel the job.
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -13,11 +17,7 @@
 
 #include "api/server/render.h"
 #include "api/server/router.h"
-#include "image/content/manifest.h"
 #include "image/registry/auth.h"
-#include "image/registry/client.h"
-#include "image/registry/pull.h"
-#include "image/registry/push.h"
 
 namespace mydocker::api::server {
 
@@ -115,6 +115,7 @@ struct Job {
   std::deque<std::string> lines;
   bool done = false;
   std::optional<base::Error> error;
+  std::atomic<bool> client_gone{false};  // the response's writer failed or saw the close
   std::thread thread;
 
   ~Job() {
@@ -127,11 +128,17 @@ struct Job {
       }
     }
   }
-  void push(std::string line) {
+  // The engine's progress sink: false once the client is gone (the engine cancels the job).
+  bool push(std::string line) {
+    if (client_gone) {
+      return false;
+    }
     std::lock_guard lock(mu);
     lines.push_back(std::move(line));
     cv.notify_all();
+    return true;
   }
+  bool alive() const { return !client_gone; }
 };
 
 // Runs `work` on the job's thread. An error before the first message is returned (an ordinary
@@ -167,15 +174,20 @@ base::Result<void> run_streamed(std::shared_ptr<Job> job, std::function<base::Re
       std::optional<base::Error> error;
       {
         std::unique_lock lock(job->mu);
-        job->cv.wait_for(lock, std::chrono::milliseconds(500),
+        job->cv.wait_for(lock, std::chrono::milliseconds(250),
                          [&] { return job->done || !job->lines.empty(); });
         batch.swap(job->lines);
         done = job->done;
         error = job->error;
       }
+      if (batch.empty() && !done && !w.alive()) {
+        job->client_gone = true;  // the engine cancels the job; it ends on its own thread
+        return;
+      }
       for (const std::string& l : batch) {
         if (!w.write(l)) {
-          return;  // the client left; the job finishes on its own thread
+          job->client_gone = true;
+          return;
         }
       }
       if (done) {
@@ -187,15 +199,6 @@ base::Result<void> run_streamed(std::shared_ptr<Job> job, std::function<base::Re
     }
   };
   return base::ok();
-}
-
-image::registry::RegistryOptions registry_options(
-    const std::optional<image::registry::Credentials>& creds) {
-  image::registry::RegistryOptions o;
-  if (creds) {
-    o.credentials = [c = *creds](const std::string&) { return std::optional(c); };
-  }
-  return o;
 }
 
 }  // namespace
@@ -212,26 +215,20 @@ base::Result<void> post_images_pull(Context& ctx, const Request& req, Response& 
     ref = tag.find(':') != std::string::npos ? MYDOCKER_TRY(ref.with_digest(tag))
                                              : MYDOCKER_TRY(ref.with_tag(tag));
   }
-  image::registry::PullOptions opts;
+  engine::PullRequest pr;
+  pr.ref = ref;
   if (auto p = req.query_value("platform"); p && !p->empty()) {
-    opts.platform = MYDOCKER_TRY(image::registry::parse_platform(*p));
+    pr.platform = MYDOCKER_TRY(image::registry::parse_platform(*p));
   }
-  image::registry::RegistryOptions ropts = registry_options(MYDOCKER_TRY(auth_of(req)));
+  pr.credentials = MYDOCKER_TRY(auth_of(req));
   auto job = std::make_shared<Job>();
-  opts.progress = [job](const image::registry::ProgressEvent& e) { job->push(message_of(e)); };
-  image::Images& images = ctx.daemon.images();
+  pr.progress = [job](const image::registry::ProgressEvent& e) { return job->push(message_of(e)); };
+  pr.client_alive = [job] { return job->alive(); };
   engine::Daemon& daemon = ctx.daemon;
   return run_streamed(
       job,
-      [&images, &daemon, ref, opts, ropts]() -> base::Result<void> {
-        image::registry::Client client(ref.domain(), ropts);
-        MYDOCKER_TRY(image::registry::pull(images, client, ref, opts));
-        engine::Event e;
-        e.type = "image";
-        e.action = "pull";
-        e.actor_id = ref.familiar();
-        e.attributes["name"] = ref.name_only().familiar();
-        daemon.publish(std::move(e));
+      [&daemon, pr = std::move(pr)]() -> base::Result<void> {
+        MYDOCKER_TRY(daemon.pull(pr));
         return base::ok();
       },
       resp);
@@ -250,29 +247,21 @@ base::Result<void> post_image_push(Context& ctx, const Request& req, Response& r
     return std::move(name).error();
   }
   std::string tag = req.query_value("tag").value_or("");
-  image::reference::Reference ref =
-      tag.empty() ? name->with_default_tag() : MYDOCKER_TRY(name->with_tag(tag));
-  image::registry::RegistryOptions ropts = registry_options(MYDOCKER_TRY(auth_of(req)));
+  engine::PushRequest pr;
+  pr.ref = tag.empty() ? name->with_default_tag() : MYDOCKER_TRY(name->with_tag(tag));
+  pr.credentials = MYDOCKER_TRY(auth_of(req));
   auto job = std::make_shared<Job>();
-  image::registry::PushOptions opts;
-  opts.progress = [job](const image::registry::ProgressEvent& e) { job->push(message_of(e)); };
-  image::Images& images = ctx.daemon.images();
+  pr.progress = [job](const image::registry::ProgressEvent& e) { return job->push(message_of(e)); };
+  pr.client_alive = [job] { return job->alive(); };
   engine::Daemon& daemon = ctx.daemon;
   return run_streamed(
       job,
-      [job, &images, &daemon, ref, opts, ropts]() -> base::Result<void> {
-        image::registry::Client client(ref.domain(), ropts);
-        auto r = MYDOCKER_TRY(image::registry::push(images, client, ref, opts));
+      [job, &daemon, pr = std::move(pr)]() -> base::Result<void> {
+        auto r = MYDOCKER_TRY(daemon.push(pr));
         ordered_json aux;
         aux["progressDetail"] = ordered_json::object();
         aux["aux"] = {{"Tag", r.tag}, {"Digest", r.digest.str()}, {"Size", r.size}};
         job->push(dump(aux) + "\r\n");
-        engine::Event e;
-        e.type = "image";
-        e.action = "push";
-        e.actor_id = ref.familiar();
-        e.attributes["name"] = ref.name_only().familiar();
-        daemon.publish(std::move(e));
         return base::ok();
       },
       resp);
@@ -280,7 +269,6 @@ base::Result<void> post_image_push(Context& ctx, const Request& req, Response& r
 
 // POST /auth (transcripts 211-214): checks the credentials against the registry.
 base::Result<void> post_auth(Context& ctx, const Request& req, Response& resp) {
-  (void)ctx;
   auto j = nlohmann::json::parse(req.body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     return base::make_error(ErrorCode::InvalidArgument, "invalid auth configuration");
@@ -288,12 +276,11 @@ base::Result<void> post_auth(Context& ctx, const Request& req, Response& resp) {
   image::registry::Credentials c;
   c.username = j.value("username", "");
   c.password = j.value("password", "");
-  std::string server = j.value("serveraddress", "");
-  std::string host =
-      server.empty() ? std::string("docker.io") : image::registry::normalize_registry_host(server);
-  image::registry::Client client(host, registry_options(c));
-  auto r = client.login();
+  auto r = ctx.daemon.login(j.value("serveraddress", ""), c);
   if (!r) {
+    if (r.error().code() == ErrorCode::Unavailable) {
+      return std::move(r).error();
+    }
     // dockerd answers a failed login with a 500 (transcript 213).
     return base::Error(ErrorCode::Internal, r.error().message());
   }
@@ -307,43 +294,21 @@ base::Result<void> post_auth(Context& ctx, const Request& req, Response& resp) {
 // GET /distribution/{name}/json (transcripts 208-210): the manifest's descriptor and the
 // platforms it has.
 base::Result<void> get_distribution(Context& ctx, const Request& req, Response& resp) {
-  (void)ctx;
   auto name = image::reference::Reference::parse(req.param("name"));
   if (!name) {
     return std::move(name).error();
   }
-  image::reference::Reference ref = name->with_default_tag();
-  image::registry::Client client(ref.domain(), registry_options(MYDOCKER_TRY(auth_of(req))));
-  std::string repo = ref.path();
-  auto m = MYDOCKER_TRY(client.get_manifest(repo, ref.has_digest() ? ref.digest() : ref.tag()));
+  auto info = MYDOCKER_TRY(ctx.daemon.distribution_inspect(*name, MYDOCKER_TRY(auth_of(req))));
   ordered_json out;
-  out["Descriptor"] = {{"mediaType", m.media_type},
-                       {"digest", m.digest.str()},
-                       {"size", static_cast<int64_t>(m.bytes.size())}};
+  out["Descriptor"] = {
+      {"mediaType", info.media_type}, {"digest", info.digest}, {"size", info.size}};
   ordered_json platforms = ordered_json::array();
-  if (image::content::media_type::is_index(m.media_type)) {
-    auto index = MYDOCKER_TRY(image::content::Index::parse(m.bytes));
-    for (const auto& d : index.manifests) {
-      if (d.platform && !d.annotations.contains("vnd.docker.reference.type")) {
-        ordered_json p = {{"architecture", d.platform->architecture}, {"os", d.platform->os}};
-        if (!d.platform->variant.empty()) {
-          p["variant"] = d.platform->variant;
-        }
-        platforms.push_back(p);
-      }
+  for (const auto& p : info.platforms) {
+    ordered_json o = {{"architecture", p.architecture}, {"os", p.os}};
+    if (!p.variant.empty()) {
+      o["variant"] = p.variant;
     }
-  } else {
-    auto manifest = MYDOCKER_TRY(image::content::Manifest::parse(m.bytes));
-    std::string cfg = MYDOCKER_TRY(client.get_blob(repo, manifest.config.digest));
-    auto config = nlohmann::json::parse(cfg, nullptr, false);
-    if (!config.is_discarded() && config.is_object()) {
-      ordered_json p = {{"architecture", config.value("architecture", "")},
-                        {"os", config.value("os", "")}};
-      if (!config.value("variant", "").empty()) {
-        p["variant"] = config.value("variant", "");
-      }
-      platforms.push_back(p);
-    }
+    platforms.push_back(o);
   }
   out["Platforms"] = platforms;
   resp.json(200, dump(out));
