@@ -188,5 +188,33 @@ TEST_F(RegistryFlowTest, CreateOfAMissingImagePullsItWithDockerHubsCredentialsTh
             "create --help'.\n");
 }
 
+TEST_F(RegistryFlowTest, PushAllTagsPushesEachLocalTagOfTheRepository) {
+  FakeDaemon d([&](const FakeRequest& req, int fd) {
+    {
+      std::lock_guard lock(mu_);
+      seen_.push_back(req);
+    }
+    if (req.target.starts_with("/v1.41/images/json")) {
+      FakeDaemon::send_all(
+          fd, FakeDaemon::response(
+                  200, "OK",
+                  R"([{"RepoTags":["127.0.0.1:5000/x:b","127.0.0.1:5000/x:a","other:1"]},
+                      {"RepoTags":["127.0.0.1:5000/xy:c"]}])"));
+    } else {
+      std::string tag = req.target.substr(req.target.rfind('=') + 1);
+      send_stream(fd, {R"({"status":")" + tag + R"(: digest: sha256:0123 size: 1"})"});
+    }
+  });
+  CliResult r = run_cli(d.path(), cfg_.path(), "push -a 127.0.0.1:5000/x");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "a: digest: sha256:0123 size: 1\nb: digest: sha256:0123 size: 1\n");
+  ASSERT_EQ(seen_.size(), 3u);
+  EXPECT_EQ(seen_[1].target, "/v1.41/images/127.0.0.1:5000/x/push?tag=a");
+  EXPECT_EQ(seen_[2].target, "/v1.41/images/127.0.0.1:5000/x/push?tag=b");
+  CliResult tagged = run_cli(d.path(), cfg_.path(), "push -a 127.0.0.1:5000/x:a");
+  EXPECT_EQ(tagged.status, 1);
+  EXPECT_EQ(tagged.err, "tag can't be used with --all-tags/-a\n");
+}
+
 }  // namespace
 }  // namespace mydocker::testing
