@@ -165,7 +165,17 @@ TEST_F(RegistryCliE2e, DockerLoginWritesTheConfigThatMydockerPushUses) {
   Output pushed = my({"push", ref_});
   ASSERT_EQ(pushed.status, 0) << pushed.all() << daemon_->log();
   EXPECT_NE(pushed.out.find("v1: digest: sha256:"), std::string::npos) << pushed.out;
-  // The same words as docker's, on the same streams.
+  // The same words as docker's, on the same streams: a push of what the registry has, a pull
+  // of what is here, and the logins.
+  Output docker_push = daemon_->docker({"push", ref_});
+  Output my_push = my({"push", ref_});
+  EXPECT_EQ(docker_push.status, 0) << docker_push.all();
+  EXPECT_EQ(my_push.out, docker_push.out);
+  EXPECT_NE(my_push.out.find(": Layer already exists\n"), std::string::npos) << my_push.out;
+  Output docker_pull = daemon_->docker({"pull", ref_});
+  Output my_pull = my({"pull", ref_});
+  EXPECT_EQ(docker_pull.status, 0) << docker_pull.all();
+  EXPECT_EQ(my_pull.out, docker_pull.out);
   Output mine = my({"login", "-u", "alice", "-p", "s3cret", host});
   EXPECT_EQ(mine.status, 0);
   EXPECT_EQ(mine.out, login.out);
