@@ -216,5 +216,31 @@ TEST_F(RegistryFlowTest, PushAllTagsPushesEachLocalTagOfTheRepository) {
   EXPECT_EQ(tagged.err, "tag can't be used with --all-tags/-a\n");
 }
 
+TEST_F(RegistryFlowTest, ACredentialHelperIsNamedAsUnsupported) {
+  std::ofstream(cfg_.path() + "/config.json")
+      << R"({"credsStore": "desktop", "auths": {"127.0.0.1:5000": {"auth": "YWxpY2U6czNjcmV0"}}})";
+  FakeDaemon d([&](const FakeRequest& req, int fd) {
+    {
+      std::lock_guard lock(mu_);
+      seen_.push_back(req);
+    }
+    send_stream(fd, {R"({"status":"Digest: sha256:0123"})"});
+  });
+  CliResult pull = run_cli(d.path(), cfg_.path(), "pull -q 127.0.0.1:5000/x:v1");
+  EXPECT_EQ(pull.status, 0) << pull.err;
+  EXPECT_EQ(pull.err, "WARNING: " + cfg_.path() +
+                          "/config.json names the credential helper `desktop` for 127.0.0.1:5000: "
+                          "credential helpers are not supported by mydocker (remove "
+                          "credsStore/credHelpers to keep credentials in the file); going on "
+                          "without credentials\n");
+  ASSERT_EQ(seen_.size(), 1u);
+  EXPECT_EQ(header(seen_[0], "X-Registry-Auth"), "e30=");
+  CliResult login = run_cli(d.path(), cfg_.path(), "login -u a -p b 127.0.0.1:5000");
+  EXPECT_EQ(login.status, 1);
+  EXPECT_NE(login.err.find("credential helpers are not supported by mydocker"), std::string::npos)
+      << login.err;
+  EXPECT_EQ(seen_.size(), 1u) << "no POST /auth";
+}
+
 }  // namespace
 }  // namespace mydocker::testing
