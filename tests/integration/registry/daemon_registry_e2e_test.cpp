@@ -105,6 +105,43 @@ TEST_F(RegistryDaemonE2e, MirrorLackingTheImageFallsBackAndPushNeverUsesTheMirro
   EXPECT_EQ(origin->count_log("\"PUT /v2/test/copy/manifests/v2"), 1) << origin->log();
 }
 
+TEST_F(RegistryDaemonE2e, BadRegistryKeysAreRefusedNamingTheKey) {
+  struct Case {
+    std::string json;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {R"({"registry-host-mirrors": {"reg.example.com": ["ftp://m"]}})",
+       "invalid value for `registry-host-mirrors`: invalid mirror: unsupported scheme \"ftp\" "
+       "in \"ftp://m\""},
+      {R"({"registry-host-mirrors": {"https://reg.example.com": ["https://m"]}})",
+       "invalid value for `registry-host-mirrors`: `https://reg.example.com` must be a registry "
+       "host[:port] without a scheme"},
+      {R"({"registry-host-mirrors": {"docker.io": ["https://m"]}})",
+       "Docker Hub's mirrors are `registry-mirrors`"},
+      {R"({"registry-host-mirrors": {"reg.example.com": "https://m"}})",
+       "registry-host-mirrors.reg.example.com"},
+      {R"({"registry-mirrors": ["https://user:pw@m"]})",
+       "invalid value for `registry-mirrors`: invalid mirror"},
+  };
+  RunOptions quick;
+  quick.timeout = std::chrono::seconds(20);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.json);
+    std::ofstream(daemon_->config_file()) << c.json;
+    Output out = run({mydockerd_path(), "--data-root", daemon_->data_root(), "--exec-root",
+                      daemon_->exec_root(), "-H", "unix://" + daemon_->socket(), "--pidfile",
+                      daemon_->pidfile(), "--config-file", daemon_->config_file()},
+                     quick);
+    EXPECT_NE(out.status, 0);
+    EXPECT_NE(out.all().find(c.message), std::string::npos) << out.all();
+  }
+  // The flag forms are accepted.
+  std::ofstream(daemon_->config_file()) << "{}";
+  ASSERT_TRUE(daemon_->start({"--registry-host-mirror", "reg.example.com=https://m.example.com",
+                              "--registry-mirror", "https://hub.example.com"}));
+}
+
 // A name for 127.0.0.1 that is not a loopback literal (loopback registries are always
 // insecure): this host's name when it resolves to 127.0.0.0/8.
 std::string loopback_alias() {
