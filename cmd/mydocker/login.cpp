@@ -148,6 +148,7 @@ int run_login(const Globals& g, LoginFlags f) {
   }
   std::optional<AuthConfig> stored = cfg->get(key);
   std::optional<std::string> status;
+  bool stored_ok = false;
   AuthConfig a;
   a.serveraddress = key;
   // Without -u and -p, docker first tries the stored credentials.
@@ -159,6 +160,7 @@ int run_login(const Globals& g, LoginFlags f) {
     auto r = check_login(*client, a);
     if (r) {
       status = *r;
+      stored_ok = true;
     } else {
       write_err("Login did not succeed, error: " + r.error().to_string() + "\n");
     }
@@ -174,6 +176,14 @@ int run_login(const Globals& g, LoginFlags f) {
       return report(r.error());
     }
     status = *r;
+  }
+  if (stored_ok) {
+    // docker 28 neither stores again nor warns; it points at logout instead.
+    write_err(
+        "\n Info -> To login with a different account, run 'mydocker logout' followed by "
+        "'mydocker login'\n\n\n");
+    write_out(*status + "\n");
+    return 0;
   }
   cfg->set(key, a);
   if (auto r = cfg->save(); !r) {

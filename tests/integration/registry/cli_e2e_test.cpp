@@ -180,6 +180,19 @@ TEST_F(RegistryCliE2e, DockerLoginWritesTheConfigThatMydockerPushUses) {
   EXPECT_EQ(mine.status, 0);
   EXPECT_EQ(mine.out, login.out);
   EXPECT_EQ(mine.err, login.err);
+  Output docker_stored = daemon_->docker({"login", host});
+  Output my_stored = my({"login", host});
+  EXPECT_EQ(docker_stored.status, 0) << docker_stored.all();
+  EXPECT_EQ(my_stored.status, 0) << my_stored.all();
+  EXPECT_EQ(my_stored.out, docker_stored.out);
+  std::string hint = docker_stored.err;
+  for (const char* verb : {"logout", "login"}) {
+    std::string from = std::string("'docker ") + verb + "'";
+    if (size_t at = hint.find(from); at != std::string::npos) {
+      hint.replace(at, from.size(), std::string("'mydocker ") + verb + "'");
+    }
+  }
+  EXPECT_EQ(my_stored.err, hint);
   Output docker_bad =
       daemon_->docker({"login", "-u", "alice", "--password-stdin", "-p", "x", host});
   Output my_bad = my({"login", "-u", "alice", "--password-stdin", "-p", "x", host});
