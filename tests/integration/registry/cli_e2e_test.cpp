@@ -198,6 +198,17 @@ TEST_F(RegistryCliE2e, DockerLoginWritesTheConfigThatMydockerPushUses) {
   Output my_bad = my({"login", "-u", "alice", "--password-stdin", "-p", "x", host});
   EXPECT_EQ(my_bad.status, docker_bad.status);
   EXPECT_EQ(my_bad.err, docker_bad.err);
+  // run of a missing image: the same pull lines on stderr as docker's run.
+  ASSERT_EQ(my({"rmi", ref_, "busybox:latest"}).status, 0);
+  Output docker_run = daemon_->docker({"run", "--rm", ref_, "echo", "hi"});
+  EXPECT_EQ(docker_run.status, 0) << docker_run.all();
+  ASSERT_EQ(my({"rmi", ref_}).status, 0);
+  Output my_run = my({"run", "--rm", ref_, "echo", "hi"});
+  EXPECT_EQ(my_run.status, 0) << my_run.all();
+  EXPECT_EQ(my_run.out, "hi\n");
+  EXPECT_EQ(my_run.err, docker_run.err);
+  EXPECT_TRUE(my_run.err.starts_with("Unable to find image '" + ref_ + "' locally\n"))
+      << my_run.err;
   // And the other way round: after mydocker's logout docker finds nothing to remove, and both
   // say what docker 28 says (it always prints "Removing login credentials for").
   Output my_logout = my({"logout", host});
