@@ -20,6 +20,7 @@
 #include "image/registry/client.h"
 #include "image/registry/push.h"
 #include "runtime/base/fd.h"
+#include "runtime/base/scope_exit.h"
 #include "tests/integration/daemon/daemon_fixture.h"
 #include "tests/integration/registry/registry_server.h"
 #include "tests/integration/registry/test_images.h"
@@ -344,6 +345,64 @@ TEST_F(RegistryDaemonE2e, DaemonStoppedDuringAPullStopsCleanlyAndStoresNothing) 
   HttpResponse r = daemon_->http("POST", "/images/create?fromImage=" + reg.ref());
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_TRUE(has_image(reg.ref()));
+}
+
+// Bad registries through the daemon: a clear error (before the stream, or in it), nothing
+// stored, and the daemon keeps serving.
+TEST_F(RegistryDaemonE2e, BadRegistryAnswersAreClearErrorsAndTheDaemonKeepsServing) {
+  TestImage img = make_image({"e2e-bad-base", "e2e-bad-app"});
+  std::string corrupt = img.layer_blobs[1];
+  corrupt[corrupt.size() / 2] ^= 0x5a;
+  std::atomic<bool> malformed{true};
+  httplib::Server bad;
+  bad.Get("/v2/", [&](const httplib::Request&, httplib::Response& res) {
+    if (malformed) {
+      res.status = 401;
+      res.set_header("WWW-Authenticate", "Bearer realm=\"http://127.0.0.1/token");
+      return;
+    }
+    res.set_content("{}", "application/json");
+  });
+  bad.Get(R"(/v2/bad/app/manifests/(.+))", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(img.manifest, "application/vnd.docker.distribution.manifest.v2+json");
+  });
+  bad.Get(R"(/v2/bad/app/blobs/(sha256:[0-9a-f]+))",
+          [&](const httplib::Request& req, httplib::Response& res) {
+            std::string d = req.matches[1].str();
+            if (d == Digest::sha256_of(img.config).str()) {
+              res.set_content(img.config, "application/octet-stream");
+            } else if (d == Digest::sha256_of(img.layer_blobs[0]).str()) {
+              res.set_content(img.layer_blobs[0], "application/octet-stream");
+            } else if (d == Digest::sha256_of(img.layer_blobs[1]).str()) {
+              res.set_content(corrupt, "application/octet-stream");
+            } else {
+              res.status = 404;
+            }
+          });
+  int port = free_port();
+  std::thread t([&] { bad.listen("127.0.0.1", port); });
+  base::ScopeExit stop_bad([&] {
+    bad.stop();
+    t.join();
+  });
+  ASSERT_TRUE(wait_for_port(port, 5000));
+  start_with("{}");
+  std::string ref = "127.0.0.1:" + std::to_string(port) + "/bad/app:v1";
+
+  HttpResponse r = daemon_->http("POST", "/images/create?fromImage=" + ref);
+  EXPECT_NE(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("malformed WWW-Authenticate header"), std::string::npos) << r.body;
+  EXPECT_EQ(daemon_->http("GET", "/_ping", "", true).status, 200);
+
+  malformed = false;
+  HttpResponse in_stream = daemon_->http("POST", "/images/create?fromImage=" + ref);
+  EXPECT_EQ(in_stream.status, 200) << in_stream.body;
+  EXPECT_NE(in_stream.body.find("\"errorDetail\""), std::string::npos) << in_stream.body;
+  EXPECT_EQ(in_stream.body.find("Downloaded newer image"), std::string::npos) << in_stream.body;
+  EXPECT_FALSE(has_image(ref));
+  HttpResponse images = daemon_->http("GET", "/images/json");
+  EXPECT_EQ(images.body.find("bad/app"), std::string::npos) << images.body;
+  EXPECT_EQ(daemon_->http("GET", "/_ping", "", true).status, 200);
 }
 
 }  // namespace
