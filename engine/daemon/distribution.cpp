@@ -129,13 +129,10 @@ base::Result<void> LocalDaemon::login(const std::string& server,
   return client.login();
 }
 
-base::Result<DistributionInfo> LocalDaemon::distribution_inspect(
-    const image::reference::Reference& name,
-    const std::optional<image::registry::Credentials>& credentials) {
-  MYDOCKER_TRY(begin_registry_job());
-  base::ScopeExit done([this] { end_registry_job(); });
-  image::reference::Reference ref = name.with_default_tag();
-  image::registry::Client client(ref.domain(), registry_options(credentials));
+namespace {
+
+base::Result<DistributionInfo> inspect_at(image::registry::Client& client,
+                                          const image::reference::Reference& ref) {
   std::string repo = ref.path();
   auto m = MYDOCKER_TRY(client.get_manifest(repo, ref.has_digest() ? ref.digest() : ref.tag()));
   DistributionInfo out;
@@ -166,6 +163,31 @@ base::Result<DistributionInfo> LocalDaemon::distribution_inspect(
     }
   }
   return out;
+}
+
+}  // namespace
+
+// As Docker's GetRepositories: the pull endpoints (mirrors, then the registry) in order.
+base::Result<DistributionInfo> LocalDaemon::distribution_inspect(
+    const image::reference::Reference& name,
+    const std::optional<image::registry::Credentials>& credentials) {
+  MYDOCKER_TRY(begin_registry_job());
+  base::ScopeExit done([this] { end_registry_job(); });
+  image::reference::Reference ref = name.with_default_tag();
+  image::registry::RegistryOptions o = registry_options(credentials);
+  for (const std::string& raw : image::registry::mirrors_for(ref.domain(), o)) {
+    auto mirror = image::registry::normalize_mirror(raw);
+    if (!mirror) {
+      continue;
+    }
+    image::registry::Client client(ref.domain(), o, *mirror);
+    auto r = inspect_at(client, ref);
+    if (r || !image::registry::mirror_fallback(r.error())) {
+      return r;
+    }
+  }
+  image::registry::Client client(ref.domain(), o);
+  return inspect_at(client, ref);
 }
 
 }  // namespace mydocker::engine::detail

@@ -96,6 +96,12 @@ TEST_F(RegistryDaemonE2e, MirrorLackingTheImageFallsBackAndPushNeverUsesTheMirro
   EXPECT_EQ(origin->count_log("\"GET /v2/test/app/blobs/"), 3) << origin->log();
   EXPECT_TRUE(has_image(origin->host() + "/test/app:v1"));
 
+  // Distribution inspect asks the endpoints in the same order.
+  HttpResponse d = daemon_->http("GET", "/distribution/" + origin->host() + "/test/app:v1/json");
+  ASSERT_EQ(d.status, 200) << d.body << daemon_->log();
+  EXPECT_NE(d.body.find("\"architecture\":\"amd64\""), std::string::npos) << d.body;
+  EXPECT_EQ(mirror->count_log("\"GET /v2/test/app/manifests/v1"), 2) << mirror->log();
+
   int mirror_lines = mirror->count_log("/v2/");
   Output tagged =
       daemon_->docker({"tag", origin->host() + "/test/app:v1", origin->host() + "/test/copy:v2"});
