@@ -72,6 +72,7 @@ base::Result<image::registry::PullResult> LocalDaemon::pull(const PullRequest& r
   image::registry::PullOptions po;
   if (req.platform) {
     po.platform = *req.platform;
+    po.platform_required = true;
   }
   if (req.progress) {
     po.progress = [&](const image::registry::ProgressEvent& e) {

@@ -348,6 +348,14 @@ base::Result<void> pull_layer(Images& images, Images::Ingest& ingest, Client& cl
   return base::ok();
 }
 
+// Whether an image config is for `want` (the variant only when both name one).
+bool config_matches(const content::ImageConfig& config, const PlatformSpec& want) {
+  if (config.os != want.os || config.architecture != want.architecture) {
+    return false;
+  }
+  return want.variant.empty() || config.variant.empty() || config.variant == want.variant;
+}
+
 }  // namespace
 
 std::string PullResult::status_line() const {
@@ -415,6 +423,13 @@ base::Result<PullResult> pull(Images& images, Client& client, const Reference& i
     return make_error(
         ErrorCode::InvalidArgument, "manifest {}: {} layers, but its config has {} diff_ids",
         platform_manifest.digest.str(), manifest.layers.size(), config.rootfs.diff_ids.size());
+  }
+  if (options.platform_required && !config_matches(config, options.platform)) {
+    PlatformSpec actual{config.os, config.architecture, config.variant};
+    return make_error(ErrorCode::NotFound,
+                      "image with reference {} was found but its platform ({}) does not match "
+                      "the specified platform ({})",
+                      ref.familiar(), actual.str(), options.platform.str());
   }
   ImageId id(Digest::sha256_of(config_bytes));
   result.id = id;

@@ -20,6 +20,8 @@
 //   Unauthorized/PermissionDenied "pull access denied for <name>, repository does not exist or
 //     may require 'docker login': denied: requested access to the resource is denied"
 //   NotFound "no matching manifest for linux/amd64 in the manifest list entries"
+//   NotFound "image with reference X was found but its platform (linux/arm64) does not match
+//     the specified platform (linux/amd64)" (platform_required only)
 //   InvalidArgument "manifest verification failed for digest ...",
 //     "filesystem layer verification failed for digest sha256:...", "layer diff id mismatch"
 //   NotImplemented for schema1 manifests; Cancelled "pull cancelled" (PullOptions::cancelled).
@@ -39,6 +41,11 @@ namespace mydocker::image::registry {
 
 struct PullOptions {
   PlatformSpec platform = host_platform();
+  // The platform was asked for (--platform): a single manifest whose config names another
+  // platform is refused (NotFound "image with reference X was found but its platform (a)
+  // does not match the specified platform (b)", Docker 24's text). Without it such an image is
+  // pulled, as Docker does (it may still run under emulation).
+  bool platform_required = false;
   int parallel = 3;  // concurrent layer downloads (Docker's default)
   ProgressFn progress;
   // Polled between blocks of every download and unpack (and before each step): true stops

@@ -176,6 +176,34 @@ TEST_F(RegistryTest, PullByDigest) {
   EXPECT_EQ(missing.error().code(), base::ErrorCode::NotFound);
 }
 
+TEST_F(RegistryTest, SingleManifestForAnotherPlatformIsRefusedOnlyWhenThePlatformIsAskedFor) {
+  auto img = mydocker::testing::make_image({"amd64-only"});  // config: linux/amd64
+  mydocker::testing::load_image(*src_, img, name("test/plat:v1"));
+  auto c = client();
+  ASSERT_TRUE(push(*src_, *c, ref_of(name("test/plat:v1"))));
+  PullOptions arm;
+  arm.platform = *parse_platform("linux/arm64");
+  arm.platform_required = true;
+  auto refused = pull(*dst_, *c, ref_of(name("test/plat:v1")), arm);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), base::ErrorCode::NotFound);
+  EXPECT_EQ(refused.error().message(),
+            fmt::format("image with reference {} was found but its platform (linux/amd64) does "
+                        "not match the specified platform (linux/arm64)",
+                        name("test/plat:v1")));
+  EXPECT_TRUE(dst_->images().images().empty());
+  auto blobs = dst_->content().list();
+  ASSERT_TRUE(blobs);
+  EXPECT_TRUE(blobs->empty());
+  // The same platform asked for explicitly, and no platform at all, both pull it.
+  PullOptions amd;
+  amd.platform = *parse_platform("linux/amd64");
+  amd.platform_required = true;
+  auto pulled = pull(*dst_, *c, ref_of(name("test/plat:v1")), amd);
+  ASSERT_TRUE(pulled) << pulled.error().to_string();
+  EXPECT_EQ(pulled->id, img.id);
+}
+
 TEST_F(RegistryTest, SecondImageSharingTheBaseDownloadsOnlyItsNewLayer) {
   auto a = mydocker::testing::make_image({"shared-base", "only-a"});
   auto b = mydocker::testing::make_image({"shared-base", "only-b"});
