@@ -4,7 +4,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include "image/content/image_config.h"
 #include "image/content/manifest.h"
@@ -136,6 +138,7 @@ class BlobSource final : public layers::ByteSource {
       }
       got_ += static_cast<int64_t>(*n);
       if (desc_.size >= 0 && got_ > desc_.size) {
+        corrupt_ = true;
         return make_error(ErrorCode::InvalidArgument,
                           "filesystem layer verification failed for digest {}: more than {} bytes",
                           desc_.digest.str(), desc_.size);
@@ -150,6 +153,22 @@ class BlobSource final : public layers::ByteSource {
   }
 
   int64_t received() const { return got_; }
+
+  // After the unpacker refused the stream: reads the rest of the blob, so a damaged download
+  // is reported as what it is (its digest fails, Docker's "filesystem layer verification
+  // failed") rather than as the decompressor's complaint. nullopt when the blob is sound.
+  std::optional<base::Error> verification_error() {
+    std::vector<std::byte> buf(64 * 1024);
+    for (;;) {
+      auto n = read(buf);
+      if (!n) {
+        return corrupt_ ? std::optional<base::Error>(std::move(n).error()) : std::nullopt;
+      }
+      if (*n == 0) {
+        return std::nullopt;
+      }
+    }
+  }
   // The content-store writer hashes every byte and the blob commits (digest checked) before
   // the reader sees the end, so the unpacker need not hash the compressed bytes again.
   bool verifies_digest() const override { return true; }
@@ -160,6 +179,7 @@ class BlobSource final : public layers::ByteSource {
   base::Result<void> finish() {
     finished_ = true;
     if (desc_.size >= 0 && got_ != desc_.size) {
+      corrupt_ = true;
       return make_error(ErrorCode::InvalidArgument,
                         "filesystem layer verification failed for digest {}: got {} of {} bytes",
                         desc_.digest.str(), got_, desc_.size);
@@ -167,6 +187,7 @@ class BlobSource final : public layers::ByteSource {
     progress_.emit(id_, "Verifying Checksum");
     auto d = writer_.commit();
     if (!d) {
+      corrupt_ = true;
       return make_error(ErrorCode::InvalidArgument,
                         "filesystem layer verification failed for digest {}", desc_.digest.str());
     }
@@ -187,6 +208,7 @@ class BlobSource final : public layers::ByteSource {
   int64_t got_ = 0;
   int64_t reported_ = 0;
   bool finished_ = false;
+  bool corrupt_ = false;  // the bytes failed their size or digest check
 };
 
 // Layer i may commit once layer i-1 has (or fails when the pull failed).
@@ -325,8 +347,16 @@ base::Result<void> pull_layer(Images& images, Images::Ingest& ingest, Client& cl
     }
     return base::ok();
   };
-  layers::RegisterResult reg =
-      MYDOCKER_TRY(ls.register_with_diff_id(parent, diff, *src, wait_parent));
+  auto registered = ls.register_with_diff_id(parent, diff, *src, wait_parent);
+  if (!registered) {
+    if (remote != nullptr && registered.error().code() == ErrorCode::InvalidArgument) {
+      if (auto bad = remote->verification_error()) {
+        return *bad;
+      }
+    }
+    return std::move(registered).error();
+  }
+  layers::RegisterResult reg = std::move(*registered);
   ingest.hold(reg.chain_id);
   if (!reg.unpacked) {
     // Registered by someone else meanwhile: the stream was not read, but the blob must be

@@ -292,6 +292,26 @@ TEST_F(FakeRegistryTest, LayerWithWrongDigestIsRefusedAndNothingIsKept) {
   expect_nothing_stored();
 }
 
+TEST_F(FakeRegistryTest, LayerDamagedMidStreamIsAVerificationErrorNotADecompressorOne) {
+  // Large enough that the damage is met by the inflater long before the blob's end.
+  auto img = mydocker::testing::make_image({"good", "damaged"}, 512 * 1024);
+  fake_.serve(img, "v1");
+  std::string bad = img.layer_blobs[1];
+  bad[bad.size() / 3] ^= 0x55;
+  bad[bad.size() / 3 + 1] ^= 0x33;
+  Digest named = Digest::sha256_of(img.layer_blobs[1]);
+  fake_.set_blob(named, bad);
+  auto c = client();
+  auto r = pull(*store_, *c, ref(":v1"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), base::ErrorCode::InvalidArgument);
+  EXPECT_NE(
+      r.error().message().find("filesystem layer verification failed for digest " + named.str()),
+      std::string::npos)
+      << r.error().message();
+  expect_nothing_stored();
+}
+
 TEST_F(FakeRegistryTest, ManifestDigestMismatchIsRefused) {
   auto img = mydocker::testing::make_image({"m"});
   fake_.serve(img, "v1");
