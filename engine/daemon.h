@@ -307,6 +307,63 @@ struct DistributionInfo {
   std::vector<image::registry::PlatformSpec> platforms;
 };
 
+// --- Build (engine/build, engine/daemon/build.cpp) ---
+// POST /build with the classic builder's output. The engine parses the Dockerfile before it
+// emits anything, so a bad Dockerfile or context is an error status; once output has begun,
+// errors travel in the stream (the API writes errorDetail).
+
+// One message of the build's output, Docker's JSON stream: {"stream": text}, {"aux": {"ID":
+// id}}, or a base image pull's progress (status/progressDetail objects).
+struct BuildOutput {
+  std::string stream;
+  std::string aux_id;
+  const image::registry::ProgressEvent* pull = nullptr;
+};
+// Return false when the client is gone: the build is cancelled (ErrorCode::Cancelled), its
+// containers removed, nothing tagged.
+using BuildSink = std::function<bool(const BuildOutput&)>;
+
+struct BuildRequest {
+  image::layers::ByteSource* context = nullptr;  // the context tar (the request body)
+  std::string dockerfile = "Dockerfile";         // path inside the context
+  std::vector<std::string> tags;                 // "name[:tag]"; checked before the build
+  // --build-arg: a null value declares the arg without a value (the CLI resolves `--build-arg
+  // NAME` from its own environment before sending).
+  std::map<std::string, std::optional<std::string>> build_args;
+  std::string target;  // "" -> the last stage
+  bool no_cache = false;
+  bool pull = false;          // always pull base images
+  bool quiet = false;         // no step output; the API prints only the ID
+  bool remove = true;         // rm: remove intermediate containers after a successful step
+  bool force_remove = false;  // forcerm: remove them also after a failed step
+  std::map<std::string, std::string> labels;  // added to the final image
+  std::string network_mode;                   // RUN's network: "" (default), host, none
+  std::vector<std::string> extra_hosts;       // "name:ip"
+  std::optional<image::registry::PlatformSpec> platform;
+  // X-Registry-Config: credentials per registry host, for base image pulls.
+  std::map<std::string, image::registry::Credentials> registry_auth;
+  BuildSink output;
+  std::function<bool()> client_alive;  // polled; false cancels as a false from `output`
+};
+
+struct BuildResult {
+  std::string image_id;           // "sha256:..."
+  std::vector<std::string> tags;  // familiar names given
+};
+
+struct BuildPruneOptions {
+  bool all = false;  // also entries used recently / by tagged images
+  // Docker's build-cache filters (until, id, ...): one value per key, else InvalidArgument
+  // "filters expect only one value" (the API adds "failed to prune build cache: ").
+  std::map<std::string, std::vector<std::string>> filters;
+  int64_t keep_storage = 0;
+};
+
+struct BuildPruneResult {
+  std::vector<std::string> caches_deleted;
+  int64_t space_reclaimed = 0;
+};
+
 class Daemon {
  public:
   virtual ~Daemon() = default;
@@ -422,6 +479,21 @@ class Daemon {
   // Stops background work (monitors, restart timers) and wakes blocked calls with
   // Unavailable. Containers keep running (live restore) unless the daemon was opened with
   // live_restore=false, then they are stopped. Idempotent; called before destruction.
+  // Builds an image (engine/build). `failed_exit_code` (may be null) receives the exit code
+  // of a RUN that failed the build. Errors before output: InvalidArgument (bad Dockerfile:
+  // "dockerfile parse error line N: ...", bad tag, bad option), NotFound "Cannot locate
+  // specified Dockerfile: X"; after: the step's error in Docker's words.
+  virtual base::Result<BuildResult> build(const BuildRequest& req, int64_t* failed_exit_code) {
+    (void)req;
+    (void)failed_exit_code;
+    return base::make_error(base::ErrorCode::NotImplemented, "build is not supported");
+  }
+  // POST /build/prune.
+  virtual base::Result<BuildPruneResult> build_prune(const BuildPruneOptions& options) {
+    (void)options;
+    return base::make_error(base::ErrorCode::NotImplemented, "build prune is not supported");
+  }
+
   virtual void shutdown() {}
 };
 

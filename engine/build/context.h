@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+// The build context: the tar the client sends with POST /build, received into a private
+// directory, with each entry's content hash taken while it streams in (so a fully cached
+// rebuild hashes nothing twice and reads nothing back).
+//
+// Paths are relative to the context root, `/`-separated, cleaned (clean_path()). Nothing in
+// the context may lead outside it: tar entries named `../x` or `/x` are refused, and symlinks
+// are kept as symlinks but never followed out of the root when sources are resolved.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "image/layers/source.h"
+#include "runtime/base/error.h"
+
+namespace mydocker::engine::build {
+
+struct ContextLimits {
+  uint64_t max_bytes = 0;  // 0: no limit; beyond it: InvalidArgument naming the limit
+};
+
+// A tree a COPY/ADD reads from: the context, or (COPY --from) a stage's or an image's root
+// filesystem mounted read-only.
+class SourceTree {
+ public:
+  virtual ~SourceTree() = default;
+  virtual const std::string& root() const = 0;
+  // Resolves one COPY/ADD source (as written, after variable expansion; Go filepath.Match
+  // wildcards) to the paths it names, sorted. Errors (Docker's words):
+  //   outside the root: "forbidden path outside the build context: ../x ()"
+  //   nothing matched:  NotFound "file not found in build context or excluded by
+  //                     .dockerignore: stat x: file does not exist"
+  virtual base::Result<std::vector<std::string>> match(std::string_view source) const = 0;
+  // A hash of the path's content and metadata (mode, owner, link target, and for a directory
+  // every entry below it): equal hashes mean COPY would produce the same files. Memoized.
+  virtual base::Result<std::string> checksum(std::string_view path) const = 0;
+};
+
+class Context final : public SourceTree {
+ public:
+  // Reads the context tar (plain, gzip, bzip2, xz or zstd, detected by content) into `dir`
+  // (created; removed with everything in it when the Context is destroyed). Errors:
+  // InvalidArgument for a malformed archive or an entry escaping the root (naming it), the
+  // limit exceeded; the source's errors. Nothing is left in `dir`'s parent on error.
+  static base::Result<std::unique_ptr<Context>> receive(image::layers::ByteSource& tar,
+                                                        std::string dir,
+                                                        const ContextLimits& limits = {});
+  ~Context() override;
+
+  const std::string& root() const override;
+  base::Result<std::vector<std::string>> match(std::string_view source) const override;
+  base::Result<std::string> checksum(std::string_view path) const override;
+
+  // The Dockerfile's text. `name` is the `dockerfile` query value, relative to the root (an
+  // absolute path or `../` is refused). Errors: NotFound "Cannot locate specified
+  // Dockerfile: <name>" (dockerd answers it with 500).
+  base::Result<std::string> dockerfile(std::string_view name) const;
+  uint64_t bytes() const;  // bytes received
+
+ private:
+  Context() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A mounted root filesystem as a SourceTree (COPY --from=<stage|image>).
+std::unique_ptr<SourceTree> open_tree(std::string root);
+
+}  // namespace mydocker::engine::build

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+// COPY and ADD into a container's root filesystem, with Docker's rules (the classic
+// builder's copier):
+//  - a source directory copies its contents, not itself; a file copies as the file;
+//  - the destination is a directory when it ends in `/`, when there are several sources (or
+//    a wildcard), or when it already is one; otherwise it is the file's new name; relative
+//    destinations are under the stage's WORKDIR; missing parents are made (0755, root);
+//  - symlinks in the destination path resolve inside the rootfs, never out of it;
+//  - ownership: --chown user[:group] (names looked up in the rootfs's /etc/passwd and
+//    /etc/group, numbers as given), else 0:0; --chmod octal; times kept from the source;
+//  - ADD: a local tar archive (plain, gzip, bzip2, xz) is extracted at the destination
+//    instead of copied; a URL source is downloaded (its file name from the URL, mtime from
+//    Last-Modified, mode 0600) and never extracted.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/build/context.h"
+#include "runtime/base/error.h"
+
+namespace mydocker::engine::build {
+
+struct Owner {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
+// --chown's value against `rootfs` (a name without /etc/passwd entry: InvalidArgument
+// "unable to convert uid/gid chown string to host mapping: ..." as Docker).
+base::Result<Owner> resolve_chown(const std::string& rootfs, std::string_view spec);
+
+struct CopyOptions {
+  std::optional<Owner> owner;    // --chown; default 0:0
+  std::optional<uint32_t> mode;  // --chmod (permission bits)
+  bool unpack_archives = false;  // ADD
+  std::string workdir = "/";     // the stage's WORKDIR, for a relative destination
+};
+
+// Copies `sources` (paths in `tree`, as tree.match() returned them; `wildcard` when a source
+// pattern had one) to `dest` inside `rootfs`. Errors: "When using COPY with more than one
+// source file, the destination must be a directory and end with a /"; NotFound for a missing
+// source; filesystem errors naming the path.
+base::Result<void> copy_sources(const SourceTree& tree, const std::vector<std::string>& sources,
+                                bool wildcard, const std::string& rootfs, std::string_view dest,
+                                const CopyOptions& options);
+
+// ADD <url>: the file downloaded into `dir`.
+struct Download {
+  std::string path;      // the downloaded file
+  std::string name;      // its name in the destination (from the URL's path)
+  int64_t mtime = 0;     // Last-Modified (Unix seconds), 0 when absent
+  std::string checksum;  // sha256 of the content, for the cache
+};
+// Errors: InvalidArgument for a URL that is not http(s); the HTTP status or transfer error
+// ("failed to GET <url> with status 404 Not Found").
+base::Result<Download> download(std::string_view url, const std::string& dir);
+
+// Copies the downloaded file to `dest` (a destination ending in `/` or an existing directory
+// gets `download.name` appended).
+base::Result<void> copy_download(const Download& download, const std::string& rootfs,
+                                 std::string_view dest, const CopyOptions& options);
+
+}  // namespace mydocker::engine::build
