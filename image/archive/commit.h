@@ -9,7 +9,11 @@
 // directories as trusted.overlay.opaque=y; the tar carries them as `.wh.<name>` and
 // `.wh..wh..opq` entries (the image-spec's layer format). Paths in `exclude` (and below) are
 // left out: the mount points the runtime made in the rootfs (/etc/hosts, /proc, ...), which
-// Docker keeps in a hidden init layer.
+// Docker keeps in a hidden init layer; so is a directory left holding nothing once they are
+// (the copied-up parent of a mount point: Docker's init layer has it, the RW layer not).
+// Regular `.wh.*` files and a `.wh..wh..opq` file (a Keep-format tree) go into the tar as
+// they are. Entries are written in a fixed order (depth first, names byte-sorted), with
+// whole-second mtimes and no user/group names, so the same changes give the same bytes.
 //
 // Crash safety and GC: the commit runs as an Images::Ingest (blobs pinned, layer references
 // held until the image holds its top layer), so a failed or interrupted commit leaves nothing.
@@ -32,8 +36,9 @@ struct CommitRequest {
   // `FROM scratch`. Recorded as the new image's parent (Docker's local build parent).
   std::optional<ImageId> parent;
   // The new image's config: everything but rootfs, which commit fills (the parent's DiffIDs,
-  // plus the new layer's when one is made). The caller appends the history entry (with
-  // empty_layer set when `changes_dir` is empty).
+  // plus the new layer's when one is made). The caller appends the history entry for this
+  // step as the last one; commit sets its empty_layer (the caller cannot tell: excluded paths
+  // do not count as changes).
   content::ImageConfig config;
   // The RW layer's directory (overlay upper). "" or an empty directory: no new layer (a
   // metadata-only step).

@@ -363,7 +363,8 @@ void Images::finish_op(Op& op) {
 base::Result<ImageId> Images::commit_image(Op& op, const std::string& config_bytes,
                                            const Digest& manifest,
                                            const std::optional<ChainId>& top,
-                                           const std::vector<reference::Reference>& tags) {
+                                           const std::vector<reference::Reference>& tags,
+                                           const std::optional<ImageId>& parent) {
   std::lock_guard lock(commit_mu_);
   ImageId id(Digest::sha256_of(config_bytes));
   bool existed = images_->exists(id);
@@ -377,6 +378,7 @@ base::Result<ImageId> Images::commit_image(Op& op, const std::string& config_byt
   add.config = config_bytes;
   add.size = size;
   add.manifest = manifest;
+  add.parent = parent;
   MYDOCKER_TRY(images_->add(add));
   if (top) {
     auto it = std::find(op.held.begin(), op.held.end(), *top);

@@ -213,7 +213,8 @@ class Images {
   void remember_pair(const Digest& blob, const DiffId& diff);
   base::Result<ImageId> commit_image(Op& op, const std::string& config_bytes,
                                      const Digest& manifest, const std::optional<ChainId>& top,
-                                     const std::vector<reference::Reference>& tags);
+                                     const std::vector<reference::Reference>& tags,
+                                     const std::optional<ImageId>& parent = std::nullopt);
 
   const std::string root_;
   ImagesOptions options_;
@@ -256,10 +257,12 @@ class Images::Ingest {
   void remember_pair(const Digest& blob, const DiffId& diff);
   // Adds the image (config bytes as received; `manifest` must be in the content store and name
   // the image's layer blobs; `top` held by this ingest) and tags it with `names` (tags and
-  // name@digest references). Returns the image ID.
+  // name@digest references). `parent`: the local build parent recorded with the image (must
+  // exist). Returns the image ID.
   base::Result<ImageId> commit(const std::string& config_bytes, const Digest& manifest,
                                const std::optional<ChainId>& top,
-                               const std::vector<reference::Reference>& names);
+                               const std::vector<reference::Reference>& names,
+                               const std::optional<ImageId>& parent = std::nullopt);
 
  private:
   friend class Images;

@@ -49,10 +49,11 @@ void Images::Ingest::remember_pair(const Digest& blob, const DiffId& diff) {
 base::Result<ImageId> Images::Ingest::commit(const std::string& config_bytes,
                                              const Digest& manifest,
                                              const std::optional<ChainId>& top,
-                                             const std::vector<reference::Reference>& names) {
+                                             const std::vector<reference::Reference>& names,
+                                             const std::optional<ImageId>& parent) {
   std::lock_guard lock(mu_);
   images_.pin(*op_, manifest);
-  return images_.commit_image(*op_, config_bytes, manifest, top, names);
+  return images_.commit_image(*op_, config_bytes, manifest, top, names, parent);
 }
 
 }  // namespace mydocker::image
