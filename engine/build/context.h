@@ -34,10 +34,16 @@ class SourceTree {
   // wildcards) to the paths it names, sorted. Errors (Docker's words):
   //   outside the root: "forbidden path outside the build context: ../x ()"
   //   nothing matched:  NotFound "file not found in build context or excluded by
-  //                     .dockerignore: stat x: file does not exist"
+  //                     .dockerignore: stat x: file does not exist" (a mounted tree:
+  //                     "stat x: file does not exist")
+  // A wildcard matching nothing is no error here: an empty list (copy_sources() then says
+  // Docker's "no source files were specified"). Symlinks in the source resolve inside the
+  // root (FollowSymlinkInScope), so `link -> /etc` names the tree's etc, never the host's.
   virtual base::Result<std::vector<std::string>> match(std::string_view source) const = 0;
   // A hash of the path's content and metadata (mode, owner, link target, and for a directory
   // every entry below it): equal hashes mean COPY would produce the same files. Memoized.
+  // "file:<hex>" or "dir:<hex>" (Docker's history prefixes); the mtime is left out, as
+  // Docker's tarsum v1 does.
   virtual base::Result<std::string> checksum(std::string_view path) const = 0;
 };
 
@@ -47,6 +53,8 @@ class Context final : public SourceTree {
   // (created; removed with everything in it when the Context is destroyed). Errors:
   // InvalidArgument for a malformed archive or an entry escaping the root (naming it), the
   // limit exceeded; the source's errors. Nothing is left in `dir`'s parent on error.
+  // As dockerd: a .dockerignore that excludes itself is dropped from the tree, and so is the
+  // Dockerfile once dockerfile() has read it (the client already left out the rest).
   static base::Result<std::unique_ptr<Context>> receive(image::layers::ByteSource& tar,
                                                         std::string dir,
                                                         const ContextLimits& limits = {});

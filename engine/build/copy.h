@@ -2,9 +2,10 @@
 // COPY and ADD into a container's root filesystem, with Docker's rules (the classic
 // builder's copier):
 //  - a source directory copies its contents, not itself; a file copies as the file;
-//  - the destination is a directory when it ends in `/`, when there are several sources (or
-//    a wildcard), or when it already is one; otherwise it is the file's new name; relative
-//    destinations are under the stage's WORKDIR; missing parents are made (0755, root);
+//  - the destination is a directory when it ends in `/` (required for several sources, a
+//    wildcard's matches counting one each) or when it already is one; else the file's name;
+//    relative destinations are under WORKDIR; missing parents are made 0755 (owned by
+//    root, except a copied file's parents, which get the --chown identity as in Docker);
 //  - symlinks in the destination path resolve inside the rootfs, never out of it;
 //  - ownership: --chown user[:group] (names looked up in the rootfs's /etc/passwd and
 //    /etc/group, numbers as given), else 0:0; --chmod octal; times kept from the source;
@@ -42,14 +43,16 @@ struct CopyOptions {
 
 // Copies `sources` (paths in `tree`, as tree.match() returned them; `wildcard` when a source
 // pattern had one) to `dest` inside `rootfs`. Errors: "When using COPY with more than one
-// source file, the destination must be a directory and end with a /"; NotFound for a missing
-// source; filesystem errors naming the path.
+// source file, the destination must be a directory and end with a /" (ADD says ADD); "no
+// source files were specified" for an empty `sources`; NotFound for a missing source;
+// filesystem errors naming the path. `wildcard` changes nothing: Docker counts the matches.
 base::Result<void> copy_sources(const SourceTree& tree, const std::vector<std::string>& sources,
                                 bool wildcard, const std::string& rootfs, std::string_view dest,
                                 const CopyOptions& options);
 
 // ADD <url>: the file downloaded into `dir`.
 struct Download {
+  std::string url;       // as given (named in errors)
   std::string path;      // the downloaded file
   std::string name;      // its name in the destination (from the URL's path)
   int64_t mtime = 0;     // Last-Modified (Unix seconds), 0 when absent
