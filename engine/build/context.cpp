@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/build/context.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+
+#include "engine/build/tree_internal.h"
+#include "image/dockerfile/dockerignore.h"
+#include "image/layers/in_root.h"
+#include "runtime/base/file.h"
+#include "runtime/base/strings.h"
+
+// One pass over the context tar: libarchive hands each file's data in blocks (pointers into
+// its own buffers, no copy); every block is hashed and written before the next is read. The
+// tree's metadata (mode, owner, size, link target, content hash) stays in memory, so match()
+// and checksum() never touch the disk and a fully cached rebuild reads nothing back.
+//
+// Entries are written from the root's directory fd. A parent is known to be a directory we
+// created (checked in memory), so a symlink planted by an earlier entry is never walked
+// through: `link -> /` followed by `link/etc/x` is refused.
+
+namespace mydocker::engine::build {
+
+using base::ErrorCode;
+using internal::NodeInfo;
+using internal::Sha;
+
+namespace {
+
+constexpr size_t kReadBuffer = 1 << 20;
+
+struct Node {
+  NodeInfo info;
+  Sha sha{};
+};
+
+struct ArchiveFree {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+
+struct MdFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+std::string archive_message(archive* a) {
+  const char* s = archive_error_string(a);
+  std::string msg = s != nullptr ? s : "unknown archive error";
+  if (!msg.empty() && msg[0] >= 'A' && msg[0] <= 'Z' && (msg.size() < 2 || msg[1] > 'Z')) {
+    msg[0] = static_cast<char>(msg[0] - 'A' + 'a');
+  }
+  return msg;
+}
+
+// The context's state; Context::Impl is it (a private nested name the receiver cannot use).
+struct State : internal::Backend {
+  std::string root;
+  base::Fd root_fd;
+  bool created = false;
+  std::map<std::string, Node> nodes;  // "" is the root
+  uint64_t received = 0;
+  std::optional<image::dockerfile::IgnoreMatcher> ignore;
+  mutable std::mutex mu;
+  mutable std::map<std::string, std::string> sums;
+
+  ~State() override {
+    if (!created) {
+      return;
+    }
+    // Directories may have come without write permission; only root ignores that.
+    for (const auto& [path, node] : nodes) {
+      if (S_ISDIR(node.info.mode)) {
+        ::fchmodat(root_fd.get(), path.empty() ? "." : path.c_str(), 0700, 0);
+      }
+    }
+    root_fd.reset();
+    (void)base::remove_all(root);
+  }
+
+  base::Result<std::optional<NodeInfo>> lstat(const std::string& rel) const override {
+    auto it = nodes.find(rel);
+    if (it == nodes.end()) {
+      return std::optional<NodeInfo>();
+    }
+    return std::optional<NodeInfo>(it->second.info);
+  }
+
+  base::Result<std::vector<std::string>> list(const std::string& dir, size_t depth) const override {
+    std::vector<std::string> out;
+    std::string prefix = dir.empty() ? std::string() : dir + "/";
+    for (auto it = nodes.lower_bound(prefix); it != nodes.end(); ++it) {
+      const std::string& p = it->first;
+      if (!p.starts_with(prefix)) {
+        break;
+      }
+      if (p.empty()) {
+        continue;  // the root itself
+      }
+      if (depth != 0 && static_cast<size_t>(std::count(p.begin(), p.end(), '/')) + 1 != depth) {
+        continue;
+      }
+      out.push_back(p);
+    }
+    return out;
+  }
+
+  base::Result<Sha> content(const std::string& rel) const override {
+    auto it = nodes.find(rel);
+    if (it == nodes.end()) {
+      return base::make_error(ErrorCode::NotFound, "`{}` is not in the context", rel);
+    }
+    return it->second.sha;
+  }
+
+  // Drops `rel` and everything below it, from memory and disk.
+  void remove(const std::string& rel) {
+    std::string prefix = rel + "/";
+    for (auto it = nodes.lower_bound(prefix); it != nodes.end() && it->first.starts_with(prefix);) {
+      it = nodes.erase(it);
+    }
+    nodes.erase(rel);
+    auto [parent, name] = image::layers::split_parent(rel);
+    base::Result<base::Fd> dir = image::layers::open_dir_in_root(root_fd, std::string(parent));
+    if (dir) {
+      (void)image::layers::remove_all_at(dir->get(), std::string(name));
+    }
+    std::lock_guard lock(mu);
+    sums.clear();
+  }
+};
+
+class Receiver {
+ public:
+  Receiver(State& impl, image::layers::ByteSource& src, const ContextLimits& limits)
+      : impl_(impl), src_(src), limits_(limits), buf_(new std::byte[kReadBuffer]) {}
+
+  base::Result<void> run() {
+    // An empty body is an empty context (dockerd then reports the missing Dockerfile).
+    size_t first = MYDOCKER_TRY(read_source());
+    if (first == 0) {
+      return base::ok();
+    }
+    pending_ = first;
+    std::unique_ptr<archive, ArchiveFree> a(archive_read_new());
+    if (!a) {
+      return base::make_error(ErrorCode::Internal, "allocate archive reader");
+    }
+    archive_read_support_filter_gzip(a.get());
+    archive_read_support_filter_bzip2(a.get());
+    archive_read_support_filter_xz(a.get());
+    archive_read_support_filter_zstd(a.get());
+    archive_read_support_format_tar(a.get());
+    archive_read_support_format_empty(a.get());
+    if (archive_read_open2(a.get(), this, nullptr, &Receiver::read_cb, nullptr, nullptr) !=
+        ARCHIVE_OK) {
+      return fail(a.get());
+    }
+    md_.reset(EVP_MD_CTX_new());
+    for (;;) {
+      archive_entry* e = nullptr;
+      int r = archive_read_next_header(a.get(), &e);
+      if (r == ARCHIVE_EOF) {
+        break;
+      }
+      if (r < ARCHIVE_WARN) {
+        return fail(a.get());
+      }
+      MYDOCKER_TRY(entry(a.get(), e));
+    }
+    // Directory modes and times last: their entries changed them, and a read-only one
+    // must not stop its children from being written.
+    for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
+      const std::string& p = *it;
+      auto n = impl_.nodes.find(p);
+      if (n == impl_.nodes.end()) {
+        continue;
+      }
+      const char* name = p.empty() ? "." : p.c_str();
+      ::fchmodat(impl_.root_fd.get(), name, n->second.info.mode & 07777, 0);
+      timespec ts[2] = {{n->second.info.mtime, 0}, {n->second.info.mtime, 0}};
+      ::utimensat(impl_.root_fd.get(), name, ts, AT_SYMLINK_NOFOLLOW);
+    }
+    return base::ok();
+  }
+
+ private:
+  static la_ssize_t read_cb(archive*, void* self, const void** out) {
+    auto* r = static_cast<Receiver*>(self);
+    if (r->pending_ > 0) {
+      *out = r->buf_.get();
+      return static_cast<la_ssize_t>(std::exchange(r->pending_, 0));
+    }
+    base::Result<size_t> n = r->read_source();
+    if (!n) {
+      r->error_ = std::move(n).error();
+      return -1;
+    }
+    *out = r->buf_.get();
+    return static_cast<la_ssize_t>(*n);
+  }
+
+  base::Result<size_t> read_source() {
+    size_t n = MYDOCKER_TRY(src_.read(std::span(buf_.get(), kReadBuffer)));
+    impl_.received += n;
+    if (limits_.max_bytes != 0 && impl_.received > limits_.max_bytes) {
+      return too_big();
+    }
+    return n;
+  }
+
+  base::Error too_big() const {
+    return base::make_error(ErrorCode::InvalidArgument,
+                            "build context is larger than the limit of {} bytes",
+                            limits_.max_bytes);
+  }
+
+  base::Error fail(archive* a) {
+    if (error_) {
+      return std::move(*error_);
+    }
+    return base::make_error(ErrorCode::InvalidArgument, "read build context: {}",
+                            archive_message(a));
+  }
+
+  static base::Error bad_entry(std::string_view name, std::string_view why) {
+    return base::make_error(ErrorCode::InvalidArgument, "build context entry `{}` {}", name, why);
+  }
+
+  // The parent directory of `rel`, made when missing; refuses a parent that is not a
+  // directory we made (a symlink above all).
+  base::Result<int> parent_fd(const std::string& rel, std::string_view name) {
+    std::string parent(image::layers::split_parent(rel).first);
+    if (parent_fd_ && parent == parent_path_) {
+      return parent_fd_.get();
+    }
+    std::string cur;
+    for (std::string_view c : base::split(parent, '/')) {
+      if (!cur.empty()) {
+        cur.push_back('/');
+      }
+      cur.append(c);
+      auto it = impl_.nodes.find(cur);
+      if (it == impl_.nodes.end()) {
+        // A tar need not list parents: make them as tar(1) does.
+        if (::mkdirat(impl_.root_fd.get(), cur.c_str(), 0700) < 0) {
+          return base::sys_error("create directory `{}` in the build context", cur);
+        }
+        Node n;
+        n.info.mode = S_IFDIR | 0755;
+        impl_.nodes.emplace(cur, n);
+        dirs_.push_back(cur);
+      } else if (S_ISLNK(it->second.info.mode)) {
+        return bad_entry(name, fmt::format("goes through the symlink `{}`", cur));
+      } else if (!S_ISDIR(it->second.info.mode)) {
+        return bad_entry(name, fmt::format("is below `{}`, which is not a directory", cur));
+      }
+    }
+    parent_fd_ = MYDOCKER_TRY(image::layers::open_dir_in_root(impl_.root_fd, parent));
+    parent_path_ = parent;
+    return parent_fd_.get();
+  }
+
+  base::Result<void> entry(archive* a, archive_entry* e) {
+    const char* raw = archive_entry_pathname(e);
+    std::string_view name = raw != nullptr ? raw : "";
+    if (name.starts_with('/')) {
+      return bad_entry(name, "has an absolute name");
+    }
+    std::optional<std::string> clean = image::layers::clean_path(name);
+    if (!clean) {
+      return bad_entry(name, "is outside the build context");
+    }
+    const std::string& rel = *clean;
+    const char* hard = archive_entry_hardlink(e);
+    mode_t type = archive_entry_filetype(e);
+    Node node;
+    node.info.mode = (archive_entry_perm(e) & 07777) | (hard != nullptr ? S_IFREG : type);
+    node.info.uid = static_cast<uint32_t>(archive_entry_uid(e));
+    node.info.gid = static_cast<uint32_t>(archive_entry_gid(e));
+    node.info.mtime = archive_entry_mtime(e);
+    if (rel.empty()) {
+      if (type != AE_IFDIR || hard != nullptr) {
+        return bad_entry(name, "names the root but is not a directory");
+      }
+      impl_.nodes[""].info = node.info;
+      dirs_.push_back("");
+      return base::ok();
+    }
+    int dir = MYDOCKER_TRY(parent_fd(rel, name));
+    std::string base(image::layers::split_parent(rel).second);
+    auto existing = impl_.nodes.find(rel);
+    if (existing != impl_.nodes.end()) {
+      if (S_ISDIR(existing->second.info.mode) && type == AE_IFDIR && hard == nullptr) {
+        existing->second.info = node.info;
+        return base::ok();
+      }
+      if (S_ISDIR(existing->second.info.mode)) {
+        parent_fd_.reset();  // it may be the cached parent
+        parent_path_.clear();
+      }
+      impl_.remove(rel);
+      dir = MYDOCKER_TRY(parent_fd(rel, name));
+    }
+    if (hard != nullptr) {
+      std::optional<std::string> target = image::layers::clean_path(hard);
+      auto t = target ? impl_.nodes.find(*target) : impl_.nodes.end();
+      if (t == impl_.nodes.end() || !S_ISREG(t->second.info.mode)) {
+        return bad_entry(name, fmt::format("links to `{}`, not a file of the context", hard));
+      }
+      if (::linkat(impl_.root_fd.get(), target->c_str(), dir, base.c_str(), 0) < 0) {
+        return base::sys_error("link `{}` in the build context", rel);
+      }
+      impl_.nodes.emplace(rel, t->second);
+      return base::ok();
+    }
+    switch (type) {
+      case AE_IFDIR:
+        if (::mkdirat(dir, base.c_str(), 0700) < 0) {
+          return base::sys_error("create directory `{}` in the build context", rel);
+        }
+        impl_.nodes.emplace(rel, node);
+        dirs_.push_back(rel);
+        return base::ok();
+      case AE_IFLNK: {
+        const char* target = archive_entry_symlink(e);
+        node.info.link = target != nullptr ? target : "";
+        node.info.size = node.info.link.size();
+        if (::symlinkat(node.info.link.c_str(), dir, base.c_str()) < 0) {
+          return base::sys_error("create symlink `{}` in the build context", rel);
+        }
+        timespec ts[2] = {{node.info.mtime, 0}, {node.info.mtime, 0}};
+        ::utimensat(dir, base.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+        impl_.nodes.emplace(rel, std::move(node));
+        return base::ok();
+      }
+      case AE_IFREG:
+        MYDOCKER_TRY(file(a, e, dir, base, rel, node));
+        impl_.nodes.emplace(rel, std::move(node));
+        return base::ok();
+      default:
+        return base::ok();  // devices and fifos have nothing COPY could use
+    }
+  }
+
+  void hash_zeros(uint64_t count) {
+    static const std::vector<char> zeros(1 << 16, 0);
+    for (uint64_t left = count; left > 0;) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(left, zeros.size()));
+      EVP_DigestUpdate(md_.get(), zeros.data(), n);
+      left -= n;
+    }
+  }
+
+  base::Result<void> file(archive* a, archive_entry* e, int dir, const std::string& base,
+                          const std::string& rel, Node& node) {
+    base::Fd fd = base::Fd::adopt(
+        ::openat(dir, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) {
+      return base::sys_error("create `{}` in the build context", rel);
+    }
+    EVP_DigestInit_ex(md_.get(), EVP_sha256(), nullptr);
+    uint64_t pos = 0;
+    for (;;) {
+      const void* block = nullptr;
+      size_t size = 0;
+      la_int64_t offset = 0;
+      int r = archive_read_data_block(a, &block, &size, &offset);
+      if (r == ARCHIVE_EOF) {
+        break;
+      }
+      if (r < ARCHIVE_WARN) {
+        return fail(a);
+      }
+      auto off = static_cast<uint64_t>(offset);
+      if (off > pos) {  // a sparse hole: zeros in the content
+        hash_zeros(off - pos);
+        if (::lseek(fd.get(), static_cast<off_t>(off), SEEK_SET) < 0) {
+          return base::sys_error("seek in `{}`", rel);
+        }
+        pos = off;
+      }
+      EVP_DigestUpdate(md_.get(), block, size);
+      MYDOCKER_TRY_CTX(
+          base::write_all(fd.get(), std::string_view(static_cast<const char*>(block), size)),
+          "write `{}` in the build context", rel);
+      pos += size;
+      written_ += size;
+      if (limits_.max_bytes != 0 && written_ > limits_.max_bytes) {
+        return too_big();
+      }
+    }
+    auto want = static_cast<uint64_t>(std::max<la_int64_t>(archive_entry_size(e), 0));
+    if (want > pos) {  // a sparse file ending in a hole
+      hash_zeros(want - pos);
+      pos = want;
+    }
+    if (::ftruncate(fd.get(), static_cast<off_t>(pos)) < 0) {
+      return base::sys_error("truncate `{}`", rel);
+    }
+    EVP_DigestFinal_ex(md_.get(), node.sha.data(), nullptr);
+    node.info.size = pos;
+    if (::fchmod(fd.get(), node.info.mode & 07777) < 0) {
+      return base::sys_error("chmod `{}` in the build context", rel);
+    }
+    timespec ts[2] = {{node.info.mtime, 0}, {node.info.mtime, 0}};
+    ::futimens(fd.get(), ts);
+    return base::ok();
+  }
+
+  State& impl_;
+  image::layers::ByteSource& src_;
+  const ContextLimits& limits_;
+  std::unique_ptr<std::byte[]> buf_;
+  size_t pending_ = 0;
+  uint64_t written_ = 0;
+  std::optional<base::Error> error_;
+  std::unique_ptr<EVP_MD_CTX, MdFree> md_;
+  base::Fd parent_fd_;
+  std::string parent_path_;
+  std::vector<std::string> dirs_;
+};
+
+}  // namespace
+
+struct Context::Impl final : State {};
+
+base::Result<std::unique_ptr<Context>> Context::receive(image::layers::ByteSource& tar,
+                                                        std::string dir,
+                                                        const ContextLimits& limits) {
+  std::unique_ptr<Context> ctx(new Context());
+  ctx->impl_ = std::make_unique<Impl>();
+  Impl& impl = *ctx->impl_;
+  impl.root = std::move(dir);
+  if (::mkdir(impl.root.c_str(), 0700) < 0) {
+    return base::sys_error("create build context directory `{}`", impl.root);
+  }
+  impl.created = true;
+  impl.root_fd = MYDOCKER_TRY(base::Fd::open(impl.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  Node root;
+  root.info.mode = S_IFDIR | 0755;
+  impl.nodes.emplace("", root);
+  Receiver receiver(impl, tar, limits);
+  MYDOCKER_TRY(receiver.run());
+
+  // dockerd drops .dockerignore from the context when it excludes itself (the client already
+  // left out what it excludes); the Dockerfile goes the same way once read (dockerfile()).
+  auto it = impl.nodes.find(".dockerignore");
+  if (it != impl.nodes.end() && S_ISREG(it->second.info.mode)) {
+    std::string text = MYDOCKER_TRY(base::read_file(impl.root + "/.dockerignore"));
+    base::Result<image::dockerfile::IgnoreMatcher> m =
+        image::dockerfile::IgnoreMatcher::from_dockerignore(text);
+    if (m) {
+      impl.ignore = std::move(*m);
+      if (impl.ignore->excluded(".dockerignore")) {
+        impl.remove(".dockerignore");
+      }
+    }
+  }
+  return ctx;
+}
+
+Context::~Context() = default;
+
+const std::string& Context::root() const {
+  return impl_->root;
+}
+
+uint64_t Context::bytes() const {
+  return impl_->received;
+}
+
+base::Result<std::vector<std::string>> Context::match(std::string_view source) const {
+  return internal::match_in(*impl_, source, true);
+}
+
+base::Result<std::string> Context::checksum(std::string_view path) const {
+  std::string key(path);
+  {
+    std::lock_guard lock(impl_->mu);
+    if (auto it = impl_->sums.find(key); it != impl_->sums.end()) {
+      return it->second;
+    }
+  }
+  std::string sum = MYDOCKER_TRY(internal::checksum_in(*impl_, path, true));
+  std::lock_guard lock(impl_->mu);
+  impl_->sums.emplace(std::move(key), sum);
+  return sum;
+}
+
+base::Result<std::string> Context::dockerfile(std::string_view name) const {
+  std::string want = name.empty() ? std::string("Dockerfile") : std::string(name);
+  std::optional<std::string> clean = internal::clean_rel(want);
+  if (!clean) {
+    return base::make_error(ErrorCode::InvalidArgument,
+                            "forbidden path outside the build context: {} ()", want);
+  }
+  std::string resolved = MYDOCKER_TRY(internal::resolve_in_scope(*impl_, *clean, true));
+  auto it = impl_->nodes.find(resolved);
+  if (it == impl_->nodes.end() || !S_ISREG(it->second.info.mode)) {
+    // dockerd's one fallback: the default name in lower case.
+    if (want == "Dockerfile" && impl_->nodes.contains("dockerfile")) {
+      return dockerfile("dockerfile");
+    }
+    return base::make_error(ErrorCode::NotFound, "Cannot locate specified Dockerfile: {}", want);
+  }
+  base::Fd fd =
+      MYDOCKER_TRY(base::Fd::open_at(impl_->root_fd, resolved, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  std::string text = MYDOCKER_TRY(base::read_all(fd.get()));
+  if (text.empty()) {
+    return base::make_error(ErrorCode::InvalidArgument, "the Dockerfile ({}) cannot be empty",
+                            want);
+  }
+  if (impl_->ignore && impl_->ignore->excluded(*clean)) {
+    impl_->remove(*clean);
+  }
+  return text;
+}
+
+}  // namespace mydocker::engine::build
