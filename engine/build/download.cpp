@@ -141,9 +141,9 @@ base::Result<Download> download(std::string_view url_view, const std::string& di
 
   Download out;
   out.url = url;
-  out.path = dir + "/download";
-  base::Fd fd =
-      base::Fd::adopt(::open(out.path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  std::string tmpl = dir + "/download-XXXXXX";
+  base::Fd fd = base::Fd::adopt(::mkostemp(tmpl.data(), O_CLOEXEC));  // mode 0600
+  out.path = tmpl;
   if (!fd) {
     return base::sys_error("create `{}`", out.path);
   }
