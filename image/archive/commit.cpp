@@ -10,9 +10,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <utility>
 
 #include "image/archive/tar_io.h"
@@ -375,6 +379,71 @@ class BufferedSink {
   std::string buf_;
 };
 
+// Hands the tar from the thread writing it to the one unpacking it, a few chunks at a time, so
+// the layer is made while the blob is written (one pass over the changes, two cores).
+class Channel final : public layers::ByteSource {
+ public:
+  // Producer side. Fails once the consumer has stopped reading (it failed).
+  base::Result<void> push(std::string_view data) {
+    std::unique_lock lock(mu_);
+    space_.wait(lock, [&] { return queued_ < kMaxQueued || abandoned_; });
+    if (abandoned_) {
+      return make_error(ErrorCode::Cancelled, "layer unpack stopped");
+    }
+    queue_.emplace_back(data);
+    queued_ += data.size();
+    ready_.notify_one();
+    return base::ok();
+  }
+  // Producer side: the end of the stream (or its failure, which the consumer reports).
+  void close(std::optional<base::Error> error) {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    error_ = std::move(error);
+    ready_.notify_one();
+  }
+  // Consumer side: stops the producer (after the consumer failed).
+  void abandon() {
+    std::lock_guard lock(mu_);
+    abandoned_ = true;
+    space_.notify_one();
+  }
+
+  base::Result<size_t> read(std::span<std::byte> buf) override {
+    std::unique_lock lock(mu_);
+    ready_.wait(lock, [&] { return !queue_.empty() || closed_; });
+    if (queue_.empty()) {
+      if (error_) {
+        return *error_;
+      }
+      return size_t{0};
+    }
+    std::string& front = queue_.front();
+    size_t n = std::min(buf.size(), front.size() - offset_);
+    std::memcpy(buf.data(), front.data() + offset_, n);
+    offset_ += n;
+    if (offset_ == front.size()) {
+      queued_ -= front.size();
+      queue_.pop_front();
+      offset_ = 0;
+      space_.notify_one();
+    }
+    return n;
+  }
+
+ private:
+  static constexpr size_t kMaxQueued = 4 * kChunk;
+  std::mutex mu_;
+  std::condition_variable ready_;
+  std::condition_variable space_;
+  std::deque<std::string> queue_;
+  size_t offset_ = 0;  // into queue_.front()
+  size_t queued_ = 0;
+  bool closed_ = false;
+  bool abandoned_ = false;
+  std::optional<base::Error> error_;
+};
+
 // The manifest to extend: one of the parent's whose layer blobs are all here (what save needs).
 std::optional<content::Manifest> usable_manifest(Images& images, const store::ImageRecord& rec) {
   for (const Digest& md : rec.manifests) {
@@ -442,15 +511,40 @@ base::Result<CommitResult> commit(Images& images, const CommitRequest& request) 
   std::optional<ChainId> top = parent_top;
   std::vector<Planned> plan = MYDOCKER_TRY(plan_changes(request.changes_dir, request.exclude));
   if (!plan.empty()) {
-    // The layer blob, hashed as it is written: its digest is the DiffID.
+    // The layer blob, hashed as it is written (its digest is the DiffID), and at the same time
+    // the layer, unpacked from the same bytes by the layer store.
     content::Writer writer = MYDOCKER_TRY(cs.ingest());
-    {
-      Sink to_writer = [&](std::string_view data) { return writer.write(data); };
-      BufferedSink buffered(to_writer);
+    Channel channel;
+    std::optional<base::Error> produce_error;
+    std::thread producer([&] {
+      Sink tee = [&](std::string_view data) -> base::Result<void> {
+        MYDOCKER_TRY(writer.write(data));
+        return channel.push(data);
+      };
+      BufferedSink buffered(tee);
       Sink sink = [&](std::string_view data) { return buffered.write(data); };
-      MYDOCKER_TRY(write_planned(request.changes_dir, plan, sink));
-      MYDOCKER_TRY(buffered.flush());
+      auto r = write_planned(request.changes_dir, plan, sink);
+      if (r) {
+        r = buffered.flush();
+      }
+      if (!r) {
+        produce_error = r.error();
+      }
+      channel.close(produce_error);
+    });
+    auto registered = ls.register_layer(parent_top, channel);
+    // The unpack read the stream to its end, or failed: either way nothing more is read.
+    channel.abandon();
+    producer.join();
+    if (!registered) {
+      // The unpack's own failure, or the tar's (which it read and reports as is).
+      return std::move(registered).error().wrap("register layer");
     }
+    ingest->hold(registered->chain_id);
+    if (produce_error) {
+      return std::move(*produce_error);
+    }
+    layers::RegisterResult reg = std::move(*registered);
     int64_t blob_size = writer.written();
     Digest blob = MYDOCKER_TRY(writer.commit());
     ingest->pin(blob);
@@ -460,10 +554,10 @@ base::Result<CommitResult> commit(Images& images, const CommitRequest& request) 
                         blob.str());
     }
     DiffId diff(blob);
-    auto src = MYDOCKER_TRY(layers::FileSource::open(cs.blob_path(blob)));
-    layers::RegisterResult reg = MYDOCKER_TRY_CTX(ls.register_with_diff_id(parent_top, diff, src),
-                                                  "register layer {}", diff.str());
-    ingest->hold(reg.chain_id);
+    if (reg.diff_id != diff) {
+      return make_error(ErrorCode::Internal, "layer {} was unpacked as {}", diff.str(),
+                        reg.diff_id.str());
+    }
     top = reg.chain_id;
     result.layer = diff;
     result.layer_size = static_cast<int64_t>(MYDOCKER_TRY(ls.get(reg.chain_id)).size);
@@ -484,8 +578,8 @@ base::Result<CommitResult> commit(Images& images, const CommitRequest& request) 
 
   std::string config_bytes = config.serialize();
   Digest config_digest = Digest::sha256_of(config_bytes);
+  // ImageStore::add (in ingest->commit) writes the config blob; pinned from here on.
   ingest->pin(config_digest);
-  MYDOCKER_TRY(cs.write_blob(config_bytes, config_digest));
 
   content::Manifest m;
   m.schema_version = 2;

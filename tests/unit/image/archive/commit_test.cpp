@@ -386,6 +386,16 @@ TEST_F(CommitTest, FailedCommitLeavesNothing) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), base::ErrorCode::InvalidArgument);
 
+  // The layer store fails while the tar is being written: its error, not the writer's.
+  std::string tmp = root() + "/layers/tmp";
+  ASSERT_TRUE(base::remove_all(tmp));
+  ASSERT_TRUE(base::write_file(tmp, "", O_CREAT));
+  r = commit(*images_, request_on(base, "x"));
+  ASSERT_TRUE(base::remove_all(tmp));
+  ASSERT_TRUE(base::mkdir_all(tmp, 0700));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("temp dir"), std::string::npos) << r.error().message();
+
   // An overlay feature a copy of the upper dir cannot express.
   ASSERT_EQ(::setxattr((changes_ + "/app/main.sh").c_str(), "user.overlay.metacopy", "", 0, 0), 0);
   r = commit(*images_, request_on(base, "x"));
