@@ -22,6 +22,10 @@ namespace mydocker::engine::build {
 
 struct ContextLimits {
   uint64_t max_bytes = 0;  // 0: no limit; beyond it: InvalidArgument naming the limit
+  // File contents up to this total are kept in memory and written to `dir` only when the
+  // tree is needed on disk (root()): a fully cached rebuild writes nothing. Past it, the
+  // context streams to disk.
+  uint64_t memory_bytes = 64ull << 20;
 };
 
 // A tree a COPY/ADD reads from: the context, or (COPY --from) a stage's or an image's root
