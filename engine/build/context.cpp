@@ -40,7 +40,15 @@ constexpr size_t kReadBuffer = 1 << 20;
 struct Node {
   NodeInfo info;
   Sha sha{};
+  std::shared_ptr<const std::string> data;  // content not written yet (see materialize())
 };
+
+void apply_dir_meta(int root, const std::string& path, const NodeInfo& info) {
+  const char* name = path.empty() ? "." : path.c_str();
+  ::fchmodat(root, name, info.mode & 07777, 0);
+  timespec ts[2] = {{info.mtime, 0}, {info.mtime, 0}};
+  ::utimensat(root, name, ts, AT_SYMLINK_NOFOLLOW);
+}
 
 struct ArchiveFree {
   void operator()(archive* a) const { archive_read_free(a); }
@@ -60,24 +68,105 @@ std::string archive_message(archive* a) {
 }
 
 // The context's state; Context::Impl is it (a private nested name the receiver cannot use).
+//
+// Until a COPY needs the files, the tree lives in memory only (within ContextLimits::memory_bytes):
+// a fully cached rebuild then touches the disk for nothing but its empty root directory.
+// materialize() writes the tree out; a context over the budget is written out as soon as it
+// goes over, and streamed to disk from there on.
 struct State : internal::Backend {
   std::string root;
   base::Fd root_fd;
   bool created = false;
-  std::map<std::string, Node> nodes;  // "" is the root
+  std::map<std::string, Node> nodes;  // "" is the root; parents sort before children
   uint64_t received = 0;
   std::optional<image::dockerfile::IgnoreMatcher> ignore;
   mutable std::mutex mu;
   mutable std::map<std::string, std::string> sums;
+  bool on_disk = false;  // the disk holds every node (else only the root directory)
+  std::mutex materialize_mu;
+
+  // Directory modes and times last: their entries changed the times, and a read-only
+  // directory must not stop its children from being written. Children first.
+  void finish_dirs() {
+    for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {
+      if (S_ISDIR(it->second.info.mode)) {
+        apply_dir_meta(root_fd.get(), it->first, it->second.info);
+      }
+    }
+  }
+
+  base::Result<void> write_node(int dir, const std::string& path, const std::string& name,
+                                Node& node) {
+    if (S_ISDIR(node.info.mode)) {
+      if (::mkdirat(dir, name.c_str(), 0700) < 0 && errno != EEXIST) {
+        return base::sys_error("create directory `{}` in the build context", path);
+      }
+      return base::ok();
+    }
+    if (S_ISLNK(node.info.mode)) {
+      if (::symlinkat(node.info.link.c_str(), dir, name.c_str()) < 0) {
+        return base::sys_error("create symlink `{}` in the build context", path);
+      }
+      timespec ts[2] = {{node.info.mtime, 0}, {node.info.mtime, 0}};
+      ::utimensat(dir, name.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+      return base::ok();
+    }
+    if (!node.data) {
+      return base::ok();
+    }
+    base::Fd fd = base::Fd::adopt(
+        ::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) {
+      return base::sys_error("create `{}` in the build context", path);
+    }
+    MYDOCKER_TRY_CTX(base::write_all(fd.get(), *node.data), "write `{}` in the build context",
+                     path);
+    if (::fchmod(fd.get(), node.info.mode & 07777) < 0) {
+      return base::sys_error("chmod `{}` in the build context", path);
+    }
+    timespec ts[2] = {{node.info.mtime, 0}, {node.info.mtime, 0}};
+    ::futimens(fd.get(), ts);
+    node.data.reset();
+    return base::ok();
+  }
+
+  // Writes the tree kept in memory, so the disk holds all of it (COPY reads it there).
+  // `finish`: directory modes and times too (not while more entries are coming).
+  base::Result<void> materialize(bool finish = true) {
+    std::lock_guard lock(materialize_mu);
+    if (on_disk) {
+      return base::ok();
+    }
+    base::Fd dir;
+    std::string dir_path = "\n";  // no path is this
+    for (auto& [path, node] : nodes) {
+      if (path.empty()) {
+        continue;
+      }
+      auto [parent, name] = image::layers::split_parent(path);
+      if (parent != dir_path) {
+        dir = MYDOCKER_TRY(image::layers::open_dir_in_root(root_fd, std::string(parent)));
+        dir_path = std::string(parent);
+      }
+      MYDOCKER_TRY(write_node(dir.get(), path, std::string(name), node));
+    }
+    on_disk = true;
+    if (finish) {
+      finish_dirs();
+    }
+    return base::ok();
+  }
 
   ~State() override {
     if (!created) {
       return;
     }
-    // Directories may have come without write permission; only root ignores that.
-    for (const auto& [path, node] : nodes) {
-      if (S_ISDIR(node.info.mode)) {
-        ::fchmodat(root_fd.get(), path.empty() ? "." : path.c_str(), 0700, 0);
+    if (on_disk) {
+      // Directories may have come without write permission; only root ignores that.
+      for (const auto& [path, node] : nodes) {
+        if (S_ISDIR(node.info.mode)) {
+          ::fchmodat(root_fd.get(), path.empty() ? "." : path.c_str(), 0700, 0);
+        }
       }
     }
     root_fd.reset();
@@ -126,10 +215,12 @@ struct State : internal::Backend {
       it = nodes.erase(it);
     }
     nodes.erase(rel);
-    auto [parent, name] = image::layers::split_parent(rel);
-    base::Result<base::Fd> dir = image::layers::open_dir_in_root(root_fd, std::string(parent));
-    if (dir) {
-      (void)image::layers::remove_all_at(dir->get(), std::string(name));
+    if (on_disk) {
+      auto [parent, name] = image::layers::split_parent(rel);
+      base::Result<base::Fd> dir = image::layers::open_dir_in_root(root_fd, std::string(parent));
+      if (dir) {
+        (void)image::layers::remove_all_at(dir->get(), std::string(name));
+      }
     }
     std::lock_guard lock(mu);
     sums.clear();
@@ -174,18 +265,8 @@ class Receiver {
       }
       MYDOCKER_TRY(entry(a.get(), e));
     }
-    // Directory modes and times last: their entries changed them, and a read-only one
-    // must not stop its children from being written.
-    for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
-      const std::string& p = *it;
-      auto n = impl_.nodes.find(p);
-      if (n == impl_.nodes.end()) {
-        continue;
-      }
-      const char* name = p.empty() ? "." : p.c_str();
-      ::fchmodat(impl_.root_fd.get(), name, n->second.info.mode & 07777, 0);
-      timespec ts[2] = {{n->second.info.mtime, 0}, {n->second.info.mtime, 0}};
-      ::utimensat(impl_.root_fd.get(), name, ts, AT_SYMLINK_NOFOLLOW);
+    if (impl_.on_disk) {
+      impl_.finish_dirs();
     }
     return base::ok();
   }
@@ -233,12 +314,13 @@ class Receiver {
     return base::make_error(ErrorCode::InvalidArgument, "build context entry `{}` {}", name, why);
   }
 
-  // The parent directory of `rel`, made when missing; refuses a parent that is not a
-  // directory we made (a symlink above all).
+  // Checks (in memory) that the parents of `rel` are directories of the context, making the
+  // missing ones; refuses a parent that is a symlink or a file. On disk: the parent's fd,
+  // else -1.
   base::Result<int> parent_fd(const std::string& rel, std::string_view name) {
     std::string parent(image::layers::split_parent(rel).first);
-    if (parent_fd_ && parent == parent_path_) {
-      return parent_fd_.get();
+    if (parent == checked_parent_) {
+      return parent_fd_ ? parent_fd_.get() : -1;
     }
     std::string cur;
     for (std::string_view c : base::split(parent, '/')) {
@@ -249,22 +331,29 @@ class Receiver {
       auto it = impl_.nodes.find(cur);
       if (it == impl_.nodes.end()) {
         // A tar need not list parents: make them as tar(1) does.
-        if (::mkdirat(impl_.root_fd.get(), cur.c_str(), 0700) < 0) {
+        if (impl_.on_disk && ::mkdirat(impl_.root_fd.get(), cur.c_str(), 0700) < 0) {
           return base::sys_error("create directory `{}` in the build context", cur);
         }
         Node n;
         n.info.mode = S_IFDIR | 0755;
         impl_.nodes.emplace(cur, n);
-        dirs_.push_back(cur);
       } else if (S_ISLNK(it->second.info.mode)) {
         return bad_entry(name, fmt::format("goes through the symlink `{}`", cur));
       } else if (!S_ISDIR(it->second.info.mode)) {
         return bad_entry(name, fmt::format("is below `{}`, which is not a directory", cur));
       }
     }
-    parent_fd_ = MYDOCKER_TRY(image::layers::open_dir_in_root(impl_.root_fd, parent));
-    parent_path_ = parent;
-    return parent_fd_.get();
+    parent_fd_.reset();
+    if (impl_.on_disk) {
+      parent_fd_ = MYDOCKER_TRY(image::layers::open_dir_in_root(impl_.root_fd, parent));
+    }
+    checked_parent_ = parent;
+    return parent_fd_ ? parent_fd_.get() : -1;
+  }
+
+  void forget_parent() {
+    parent_fd_.reset();
+    checked_parent_ = "\n";  // no path is this
   }
 
   base::Result<void> entry(archive* a, archive_entry* e) {
@@ -290,7 +379,6 @@ class Receiver {
         return bad_entry(name, "names the root but is not a directory");
       }
       impl_.nodes[""].info = node.info;
-      dirs_.push_back("");
       return base::ok();
     }
     int dir = MYDOCKER_TRY(parent_fd(rel, name));
@@ -301,11 +389,8 @@ class Receiver {
         existing->second.info = node.info;
         return base::ok();
       }
-      if (S_ISDIR(existing->second.info.mode)) {
-        parent_fd_.reset();  // it may be the cached parent
-        parent_path_.clear();
-      }
-      impl_.remove(rel);
+      impl_.remove(rel);  // a later entry replaces an earlier one, as tar(1) does
+      forget_parent();
       dir = MYDOCKER_TRY(parent_fd(rel, name));
     }
     if (hard != nullptr) {
@@ -314,34 +399,29 @@ class Receiver {
       if (t == impl_.nodes.end() || !S_ISREG(t->second.info.mode)) {
         return bad_entry(name, fmt::format("links to `{}`, not a file of the context", hard));
       }
-      if (::linkat(impl_.root_fd.get(), target->c_str(), dir, base.c_str(), 0) < 0) {
+      if (impl_.on_disk &&
+          ::linkat(impl_.root_fd.get(), target->c_str(), dir, base.c_str(), 0) < 0) {
         return base::sys_error("link `{}` in the build context", rel);
       }
-      impl_.nodes.emplace(rel, t->second);
+      impl_.nodes.emplace(rel, t->second);  // in memory: written as a copy if ever
       return base::ok();
     }
     switch (type) {
       case AE_IFDIR:
-        if (::mkdirat(dir, base.c_str(), 0700) < 0) {
-          return base::sys_error("create directory `{}` in the build context", rel);
-        }
-        impl_.nodes.emplace(rel, node);
-        dirs_.push_back(rel);
-        return base::ok();
       case AE_IFLNK: {
-        const char* target = archive_entry_symlink(e);
-        node.info.link = target != nullptr ? target : "";
-        node.info.size = node.info.link.size();
-        if (::symlinkat(node.info.link.c_str(), dir, base.c_str()) < 0) {
-          return base::sys_error("create symlink `{}` in the build context", rel);
+        if (type == AE_IFLNK) {
+          const char* target = archive_entry_symlink(e);
+          node.info.link = target != nullptr ? target : "";
+          node.info.size = node.info.link.size();
         }
-        timespec ts[2] = {{node.info.mtime, 0}, {node.info.mtime, 0}};
-        ::utimensat(dir, base.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+        if (impl_.on_disk) {
+          MYDOCKER_TRY(impl_.write_node(dir, rel, base, node));
+        }
         impl_.nodes.emplace(rel, std::move(node));
         return base::ok();
       }
       case AE_IFREG:
-        MYDOCKER_TRY(file(a, e, dir, base, rel, node));
+        MYDOCKER_TRY(file(a, e, base, rel, node));
         impl_.nodes.emplace(rel, std::move(node));
         return base::ok();
       default:
@@ -358,15 +438,40 @@ class Receiver {
     }
   }
 
-  base::Result<void> file(archive* a, archive_entry* e, int dir, const std::string& base,
+  base::Result<void> file(archive* a, archive_entry* e, const std::string& base,
                           const std::string& rel, Node& node) {
-    base::Fd fd = base::Fd::adopt(
-        ::openat(dir, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd) {
-      return base::sys_error("create `{}` in the build context", rel);
+    auto want = static_cast<uint64_t>(std::max<la_int64_t>(archive_entry_size(e), 0));
+    // Within the budget: kept in memory (hashing it is all a cached rebuild needs); past it,
+    // the tree so far is written out and the rest streams to disk.
+    std::string mem;
+    base::Fd fd;
+    bool keep = !impl_.on_disk && in_memory_ + want <= limits_.memory_bytes;
+    if (keep) {
+      mem.reserve(want);
+    } else {
+      if (!impl_.on_disk) {
+        MYDOCKER_TRY(impl_.materialize(false));
+        forget_parent();
+      }
+      int dir = MYDOCKER_TRY(parent_fd(rel, base));
+      fd = base::Fd::adopt(
+          ::openat(dir, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (!fd) {
+        return base::sys_error("create `{}` in the build context", rel);
+      }
     }
     EVP_DigestInit_ex(md_.get(), EVP_sha256(), nullptr);
     uint64_t pos = 0;
+    auto hole = [&](uint64_t to) -> base::Result<void> {  // sparse: zeros in the content
+      hash_zeros(to - pos);
+      if (keep) {
+        mem.append(to - pos, '\0');
+      } else if (::lseek(fd.get(), static_cast<off_t>(to), SEEK_SET) < 0) {
+        return base::sys_error("seek in `{}`", rel);
+      }
+      pos = to;
+      return base::ok();
+    };
     for (;;) {
       const void* block = nullptr;
       size_t size = 0;
@@ -378,34 +483,36 @@ class Receiver {
       if (r < ARCHIVE_WARN) {
         return fail(a);
       }
-      auto off = static_cast<uint64_t>(offset);
-      if (off > pos) {  // a sparse hole: zeros in the content
-        hash_zeros(off - pos);
-        if (::lseek(fd.get(), static_cast<off_t>(off), SEEK_SET) < 0) {
-          return base::sys_error("seek in `{}`", rel);
-        }
-        pos = off;
+      if (auto off = static_cast<uint64_t>(offset); off > pos) {
+        MYDOCKER_TRY(hole(off));
       }
-      EVP_DigestUpdate(md_.get(), block, size);
-      MYDOCKER_TRY_CTX(
-          base::write_all(fd.get(), std::string_view(static_cast<const char*>(block), size)),
-          "write `{}` in the build context", rel);
-      pos += size;
       written_ += size;
       if (limits_.max_bytes != 0 && written_ > limits_.max_bytes) {
         return too_big();
       }
+      EVP_DigestUpdate(md_.get(), block, size);
+      if (keep) {
+        mem.append(static_cast<const char*>(block), size);
+      } else {
+        MYDOCKER_TRY_CTX(
+            base::write_all(fd.get(), std::string_view(static_cast<const char*>(block), size)),
+            "write `{}` in the build context", rel);
+      }
+      pos += size;
     }
-    auto want = static_cast<uint64_t>(std::max<la_int64_t>(archive_entry_size(e), 0));
     if (want > pos) {  // a sparse file ending in a hole
-      hash_zeros(want - pos);
-      pos = want;
+      MYDOCKER_TRY(hole(want));
+    }
+    EVP_DigestFinal_ex(md_.get(), node.sha.data(), nullptr);
+    node.info.size = pos;
+    if (keep) {
+      in_memory_ += pos;
+      node.data = std::make_shared<const std::string>(std::move(mem));
+      return base::ok();
     }
     if (::ftruncate(fd.get(), static_cast<off_t>(pos)) < 0) {
       return base::sys_error("truncate `{}`", rel);
     }
-    EVP_DigestFinal_ex(md_.get(), node.sha.data(), nullptr);
-    node.info.size = pos;
     if (::fchmod(fd.get(), node.info.mode & 07777) < 0) {
       return base::sys_error("chmod `{}` in the build context", rel);
     }
@@ -420,11 +527,11 @@ class Receiver {
   std::unique_ptr<std::byte[]> buf_;
   size_t pending_ = 0;
   uint64_t written_ = 0;
+  uint64_t in_memory_ = 0;
   std::optional<base::Error> error_;
   std::unique_ptr<EVP_MD_CTX, MdFree> md_;
   base::Fd parent_fd_;
-  std::string parent_path_;
-  std::vector<std::string> dirs_;
+  std::string checked_parent_ = "\n";
 };
 
 }  // namespace
@@ -453,7 +560,9 @@ base::Result<std::unique_ptr<Context>> Context::receive(image::layers::ByteSourc
   // left out what it excludes); the Dockerfile goes the same way once read (dockerfile()).
   auto it = impl.nodes.find(".dockerignore");
   if (it != impl.nodes.end() && S_ISREG(it->second.info.mode)) {
-    std::string text = MYDOCKER_TRY(base::read_file(impl.root + "/.dockerignore"));
+    std::string text = it->second.data
+                           ? *it->second.data
+                           : MYDOCKER_TRY(base::read_file(impl.root + "/.dockerignore"));
     base::Result<image::dockerfile::IgnoreMatcher> m =
         image::dockerfile::IgnoreMatcher::from_dockerignore(text);
     if (m) {
@@ -469,6 +578,9 @@ base::Result<std::unique_ptr<Context>> Context::receive(image::layers::ByteSourc
 Context::~Context() = default;
 
 const std::string& Context::root() const {
+  // Callers of root() read the tree on disk: write what is still in memory. An error here
+  // shows as the missing file when it is read.
+  (void)impl_->materialize();
   return impl_->root;
 }
 
@@ -510,9 +622,14 @@ base::Result<std::string> Context::dockerfile(std::string_view name) const {
     }
     return base::make_error(ErrorCode::NotFound, "Cannot locate specified Dockerfile: {}", want);
   }
-  base::Fd fd =
-      MYDOCKER_TRY(base::Fd::open_at(impl_->root_fd, resolved, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  std::string text = MYDOCKER_TRY(base::read_all(fd.get()));
+  std::string text;
+  if (it->second.data) {
+    text = *it->second.data;
+  } else {
+    base::Fd fd = MYDOCKER_TRY(
+        base::Fd::open_at(impl_->root_fd, resolved, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    text = MYDOCKER_TRY(base::read_all(fd.get()));
+  }
   if (text.empty()) {
     return base::make_error(ErrorCode::InvalidArgument, "the Dockerfile ({}) cannot be empty",
                             want);

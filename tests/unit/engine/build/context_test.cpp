@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
 #include "engine/build/tree_internal.h"
 #include "runtime/base/file.h"
 #include "tests/support/busybox_rootfs.h"
@@ -74,6 +78,31 @@ TEST_F(ContextTest, ReceivesFilesWithModesAndRemovesThemOnDestruction) {
   EXPECT_EQ(*ctx->dockerfile("Dockerfile"), "FROM busybox\n");
   ctx.reset();
   EXPECT_FALSE(base::path_exists(root));
+}
+
+TEST_F(ContextTest, ContextOverTheMemoryBudgetStreamsToDisk) {
+  auto mem = must(sample());
+  std::vector<lt::TarEntry> entries = sample();
+  entries.push_back(lt::hardlink("src/hard", "src/a.txt"));
+  entries.push_back(lt::file("x.txt", "replaced"));  // a later entry wins
+  ContextLimits limits;
+  limits.memory_bytes = 8;  // the first files fit, the rest spill
+  auto disk = receive(lt::make_tar(entries), limits);
+  ASSERT_TRUE(disk.has_value()) << disk.error().to_string();
+  Context& d = **disk;
+  EXPECT_EQ(sum(d, "src/sub"), sum(*mem, "src/sub"));
+  EXPECT_EQ(*base::read_file(d.root() + "/src/hard"), "alpha");
+  EXPECT_EQ(*base::read_file(d.root() + "/x.txt"), "replaced");
+  EXPECT_EQ(*base::read_file(d.root() + "/lone/only.txt"), "implicit parent");
+  EXPECT_EQ(*d.dockerfile("Dockerfile"), "FROM busybox\n");
+  struct stat st;
+  ASSERT_EQ(::stat((d.root() + "/src/b.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(matched(d, "src/*.txt"), (std::vector<std::string>{"src/a.txt", "src/b.txt"}));
+  // Until root() is asked for, the in-memory context has nothing on disk but its root.
+  std::string root = tmp_.path() + "/ctx0";
+  EXPECT_TRUE(mydocker::testing::list_dir(root).empty());
+  EXPECT_EQ(*base::read_file(mem->root() + "/src/sub/d.txt"), "delta");
 }
 
 TEST_F(ContextTest, ReadsCompressedContexts) {
@@ -244,6 +273,38 @@ TEST_F(ContextTest, OpenTreeMatchesAndHashesLikeTheContext) {
   EXPECT_EQ(*tree->checksum("src"), sum(*ctx, "src"));
   EXPECT_EQ(*tree->checksum("x.txt"), sum(*ctx, "x.txt"));
   EXPECT_EQ(tree->match("out/passwd").error().code(), base::ErrorCode::NotFound);
+}
+
+// A timing, not a check: ./build_context_test --gtest_also_run_disabled_tests
+//   --gtest_filter='*Timing*' (a 20 MB context in 200 files, received then fully hashed).
+TEST_F(ContextTest, DISABLED_TimingReceiveAndChecksum20MB) {
+  std::vector<lt::TarEntry> entries;
+  std::string data(100 * 1024, '\0');
+  uint32_t x = 12345;
+  for (int i = 0; i < 200; ++i) {
+    for (char& c : data) {
+      x = x * 1103515245 + 12345;
+      c = static_cast<char>(x >> 24);
+    }
+    entries.push_back(lt::file(fmt::format("d{}/f{}", i % 10, i), data));
+  }
+  std::string tar = lt::make_tar(entries);
+  for (int round = 0; round < 8; ++round) {
+    auto t0 = std::chrono::steady_clock::now();
+    const char* base = std::getenv("MYDOCKER_BENCH_DIR");  // e.g. /dev/shm: no disk in it
+    MemorySource src(tar);
+    auto ctx =
+        base != nullptr ? Context::receive(src, std::string(base) + "/bench-ctx") : receive(tar);
+    ASSERT_TRUE(ctx.has_value());
+    auto t1 = std::chrono::steady_clock::now();
+    std::string s = sum(**ctx, ".");
+    auto t2 = std::chrono::steady_clock::now();
+    ctx->reset();
+    auto t3 = std::chrono::steady_clock::now();
+    auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
+    std::printf("%zu bytes: receive %.1f ms, checksum(.) %.2f ms, cleanup %.1f ms\n", tar.size(),
+                ms(t1 - t0), ms(t2 - t1), ms(t3 - t2));
+  }
 }
 
 TEST(GoMatch, FollowsFilepathMatch) {
