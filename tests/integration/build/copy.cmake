@@ -3,5 +3,5 @@
 mydocker_test(NAME build_copy_test
   SRCS ${CMAKE_CURRENT_LIST_DIR}/copy_test.cpp
   DEPS mydocker::build_context mydocker_layers_test_tar mydocker::test_support
-       PkgConfig::HTTPLIB Threads::Threads
+       PkgConfig::HTTPLIB PkgConfig::LIBARCHIVE Threads::Threads
   LABELS root)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/build/copy.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -31,6 +33,24 @@ struct Stat {
   bool ok = false;
 };
 
+std::string filtered(const std::string& data, int (*add_filter)(archive*)) {
+  archive* a = archive_write_new();
+  add_filter(a);
+  archive_write_set_format_raw(a);
+  std::string out(data.size() + 65536, '\0');
+  size_t used = 0;
+  archive_write_open_memory(a, out.data(), out.size(), &used);
+  archive_entry* e = archive_entry_new();
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_write_header(a, e);
+  archive_write_data(a, data.data(), data.size());
+  archive_entry_free(e);
+  archive_write_close(a);
+  archive_write_free(a);
+  out.resize(used);
+  return out;
+}
+
 Stat lstat_of(const std::string& path) {
   struct stat st;
   Stat out;
@@ -56,9 +76,8 @@ class RootCopyTest : public ::testing::Test {
     owned.uid = 1000;
     owned.gid = 1000;
     owned.mtime = 1500000000;
-    std::string inner =
-        lt::compress(lt::make_tar({lt::dir("inner"), lt::file("inner/f", "from the archive")}),
-                     Compression::Gzip);
+    std::string plain = lt::make_tar({lt::dir("inner"), lt::file("inner/f", "from the archive")});
+    std::string inner = lt::compress(plain, Compression::Gzip);
     tar_ = lt::make_tar({
         owned,
         lt::file("y.txt", "y-content"),
@@ -68,6 +87,9 @@ class RootCopyTest : public ::testing::Test {
         lt::file("src/sub/d.txt", "delta", 0755),
         lt::symlink("src/rel", "a.txt"),
         lt::file("arch.tar.gz", inner),
+        lt::file("arch.tar", plain),
+        lt::file("arch.tar.xz", filtered(plain, archive_write_add_filter_xz)),
+        lt::file("arch.tar.bz2", filtered(plain, archive_write_add_filter_bzip2)),
     });
     MemorySource src(tar_);
     auto ctx = Context::receive(src, tmp_.path() + "/ctx");
@@ -225,8 +247,10 @@ TEST_F(RootCopyTest, SymlinksInTheDestinationStayInsideTheRootfs) {
 TEST_F(RootCopyTest, AddExtractsLocalArchivesCopyDoesNot) {
   CopyOptions add;
   add.unpack_archives = true;
-  ASSERT_TRUE(copy({"arch.tar.gz"}, "/ex", add));
-  EXPECT_EQ(*base::read_file(at("/ex/inner/f")), "from the archive");
+  for (std::string name : {"arch.tar.gz", "arch.tar", "arch.tar.xz", "arch.tar.bz2"}) {
+    ASSERT_TRUE(copy({name}, "/ex/" + name, add));
+    EXPECT_EQ(*base::read_file(at("/ex/" + name + "/inner/f")), "from the archive") << name;
+  }
   ASSERT_TRUE(copy({"arch.tar.gz"}, "/plain/"));
   EXPECT_TRUE(S_ISREG(lstat_of(at("/plain/arch.tar.gz")).mode));
   ASSERT_TRUE(copy({"x.txt"}, "/notarch/", add));  // not an archive: copied as is
