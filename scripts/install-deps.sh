@@ -8,6 +8,7 @@ packages=(
   libseccomp-dev libcap-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev googletest
   libarchive-dev libssl-dev libcurl4-openssl-dev zlib1g-dev libisal-dev
+  libnl-3-dev libnl-route-3-dev libnftables-dev
   busybox-static runc skopeo clang-format iproute2 jq util-linux procps
   tini curl tmux
   docker-registry
