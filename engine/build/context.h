@@ -22,9 +22,9 @@ namespace mydocker::engine::build {
 
 struct ContextLimits {
   uint64_t max_bytes = 0;  // 0: no limit; beyond it: InvalidArgument naming the limit
-  // File contents up to this total are kept in memory and written to `dir` only when the
-  // tree is needed on disk (root()): a fully cached rebuild writes nothing. Past it, the
-  // context streams to disk.
+  // File contents up to this total are kept in memory and written to `dir` only when a COPY
+  // needs them (materialize()): a fully cached rebuild writes no file. Past it, the context
+  // streams to disk.
   uint64_t memory_bytes = 64ull << 20;
 };
 
@@ -64,7 +64,12 @@ class Context final : public SourceTree {
                                                         const ContextLimits& limits = {});
   ~Context() override;
 
+  // The directory the tree is written to. While the files are in memory (see
+  // ContextLimits::memory_bytes) it holds the directories and symlinks only (so a stat tells
+  // a directory from a file); materialize() writes the files, and copy_sources() calls it.
   const std::string& root() const override;
+  // Writes the files still in memory under root(). Idempotent; thread-safe.
+  base::Result<void> materialize() const;
   base::Result<std::vector<std::string>> match(std::string_view source) const override;
   base::Result<std::string> checksum(std::string_view path) const override;
 
