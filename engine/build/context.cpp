@@ -82,7 +82,8 @@ struct State : internal::Backend {
   std::optional<image::dockerfile::IgnoreMatcher> ignore;
   mutable std::mutex mu;
   mutable std::map<std::string, std::string> sums;
-  bool on_disk = false;  // the disk holds every node (else only the root directory)
+  bool on_disk = false;    // the disk holds every node
+  bool structure = false;  // the disk holds the directories and symlinks (root())
   std::mutex materialize_mu;
 
   // Directory modes and times last: their entries changed the times, and a read-only
@@ -130,17 +131,26 @@ struct State : internal::Backend {
     return base::ok();
   }
 
-  // Writes the tree kept in memory, so the disk holds all of it (COPY reads it there).
-  // `finish`: directory modes and times too (not while more entries are coming).
-  base::Result<void> materialize(bool finish = true) {
+  // Writes the tree kept in memory out: all of it (`files`: COPY reads it there), or its
+  // directories and symlinks only (what root()'s readers may lstat). `finish`: directory
+  // modes and times too (not while more entries are coming).
+  base::Result<void> materialize(bool files, bool finish = true) {
     std::lock_guard lock(materialize_mu);
-    if (on_disk) {
+    if (on_disk || (!files && structure)) {
       return base::ok();
+    }
+    if (structure) {  // files go into directories that may be read-only by now
+      for (const auto& [path, node] : nodes) {
+        if (S_ISDIR(node.info.mode)) {
+          ::fchmodat(root_fd.get(), path.empty() ? "." : path.c_str(), 0700, 0);
+        }
+      }
     }
     base::Fd dir;
     std::string dir_path = "\n";  // no path is this
     for (auto& [path, node] : nodes) {
-      if (path.empty()) {
+      bool file = S_ISREG(node.info.mode);
+      if (path.empty() || (file && !files) || (!file && structure)) {
         continue;
       }
       auto [parent, name] = image::layers::split_parent(path);
@@ -150,7 +160,8 @@ struct State : internal::Backend {
       }
       MYDOCKER_TRY(write_node(dir.get(), path, std::string(name), node));
     }
-    on_disk = true;
+    structure = true;
+    on_disk = files;
     if (finish) {
       finish_dirs();
     }
@@ -161,7 +172,7 @@ struct State : internal::Backend {
     if (!created) {
       return;
     }
-    if (on_disk) {
+    if (structure) {
       // Directories may have come without write permission; only root ignores that.
       for (const auto& [path, node] : nodes) {
         if (S_ISDIR(node.info.mode)) {
@@ -215,7 +226,7 @@ struct State : internal::Backend {
       it = nodes.erase(it);
     }
     nodes.erase(rel);
-    if (on_disk) {
+    if (structure) {
       auto [parent, name] = image::layers::split_parent(rel);
       base::Result<base::Fd> dir = image::layers::open_dir_in_root(root_fd, std::string(parent));
       if (dir) {
@@ -450,7 +461,7 @@ class Receiver {
       mem.reserve(want);
     } else {
       if (!impl_.on_disk) {
-        MYDOCKER_TRY(impl_.materialize(false));
+        MYDOCKER_TRY(impl_.materialize(true, false));
         forget_parent();
       }
       int dir = MYDOCKER_TRY(parent_fd(rel, base));
@@ -578,10 +589,14 @@ base::Result<std::unique_ptr<Context>> Context::receive(image::layers::ByteSourc
 Context::~Context() = default;
 
 const std::string& Context::root() const {
-  // Callers of root() read the tree on disk: write what is still in memory. An error here
-  // shows as the missing file when it is read.
-  (void)impl_->materialize();
+  // Its directories and symlinks, for whoever looks at the tree there; an error shows as
+  // the missing entry. The files wait for materialize().
+  (void)impl_->materialize(false);
   return impl_->root;
+}
+
+base::Result<void> Context::materialize() const {
+  return impl_->materialize(true);
 }
 
 uint64_t Context::bytes() const {

@@ -357,6 +357,9 @@ base::Result<void> copy_sources(const SourceTree& tree, const std::vector<std::s
                             "must be a directory and end with a /",
                             cmd);
   }
+  if (const auto* ctx = dynamic_cast<const Context*>(&tree)) {
+    MYDOCKER_TRY(ctx->materialize());  // the files may still be in memory only
+  }
   base::Fd root = MYDOCKER_TRY(open_root(rootfs));
   DiskBackend rootb(MYDOCKER_TRY(root.dup()));
   std::string d = normalize_dest(dest, options.workdir);
