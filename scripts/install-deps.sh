@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git lld
   libseccomp-dev libcap-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev googletest
   libarchive-dev libssl-dev libcurl4-openssl-dev zlib1g-dev libisal-dev
