@@ -90,7 +90,10 @@ base::Result<void> setup_loopback(const NetNs& ns);
 base::Result<void> attach_endpoint(Netlink& host, const NetNs& ns, const EndpointPlan& plan);
 
 // Deletes the host veth (and with it the peer); a missing one is fine, so teardown and crash
-// cleanup can call it blindly.
+// cleanup can call it blindly. For `network disconnect` of a running container: RTM_DELLINK
+// waits for an RCU grace period (~30 ms here). Removing a container needs no detach: once
+// its NetNs file is removed and its processes are gone, the kernel destroys the namespace,
+// the peer and with it the host end (~1 ms for the caller).
 base::Result<void> detach_endpoint(Netlink& host, std::string_view host_veth);
 
 // Crash cleanup: deletes every link whose name starts with `prefix` and that `keep` refuses;

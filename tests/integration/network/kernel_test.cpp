@@ -32,6 +32,7 @@
 #include "runtime/base/fd.h"
 #include "runtime/base/file.h"
 #include "tests/support/busybox_rootfs.h"
+#include "tests/support/poll.h"
 #include "tests/support/require.h"
 
 namespace mydocker::engine::network::kernel {
@@ -467,6 +468,57 @@ TEST_F(RootNetKernelTest, BridgeAndVethAreConfiguredAsPlanned) {
     return base::ok();
   });
   ASSERT_TRUE(r) << r.error().to_string();
+}
+
+TEST_F(RootNetKernelTest, LinkIsMovedIntoANamespaceAndRenamedThere) {
+  // The three-step path (create on the host, move, rename), for links made before their
+  // namespace exists.
+  VethSpec spec;
+  spec.host_name = veth(0);
+  spec.peer_name = veth(1);
+  spec.mtu = 1400;
+  ASSERT_TRUE(host_->add_veth(spec));
+  NetNs& ns = make_ns();
+  ASSERT_TRUE(host_->move_to_netns(veth(1), ns.fd()));
+  auto gone = host_->find_link(veth(1));
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(gone->has_value());
+  auto r = ns.run([&]() -> base::Result<void> {
+    auto nl = MYDOCKER_TRY(Netlink::open());
+    MYDOCKER_TRY(nl.rename(veth(1), "eth0"));
+    MYDOCKER_TRY(nl.set_mac("eth0", *MacAddr::parse("02:42:0a:00:00:09")));
+    MYDOCKER_TRY(nl.set_mtu("eth0", 1300));
+    MYDOCKER_TRY(nl.set_up("eth0"));
+    auto eth0 = MYDOCKER_TRY(nl.link("eth0"));
+    EXPECT_EQ(eth0.mtu, 1300u);
+    EXPECT_TRUE(eth0.up);
+    EXPECT_EQ(eth0.mac->to_string(), "02:42:0a:00:00:09");
+    MYDOCKER_TRY(nl.set_down("eth0"));
+    EXPECT_FALSE(MYDOCKER_TRY(nl.link("eth0")).up);
+    return base::ok();
+  });
+  ASSERT_TRUE(r) << r.error().to_string();
+  auto host_end = host_->link(veth(0));
+  ASSERT_TRUE(host_end);
+  EXPECT_EQ(host_end->mtu, 1400u);
+  auto missing = host_->set_up(veth(1));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), base::ErrorCode::NotFound) << missing.error().to_string();
+}
+
+TEST_F(RootNetKernelTest, RemovingTheNamespaceRemovesTheVethPair) {
+  // Container removal needs no RTM_DELLINK (which waits for an RCU grace period, ~30 ms):
+  // the namespace's last reference goes, and the kernel destroys the peer and with it the
+  // host end.
+  make_bridge(0);
+  NetNs& ns = make_container(0, 2, 0);
+  ASSERT_TRUE(host_->link(veth(0)));
+  ASSERT_TRUE(ns.remove());
+  bool gone = mydocker::testing::poll_until([&] {
+    auto l = host_->find_link(veth(0));
+    return l && !l->has_value();
+  });
+  EXPECT_TRUE(gone);
 }
 
 TEST_F(RootNetKernelTest, TwoNamespacesOnABridgeReachEachOther) {
