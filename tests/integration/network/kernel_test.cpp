@@ -648,6 +648,47 @@ TEST_F(RootNetKernelTest, PublishedPortAnswersOnLoopbackBridgeAddressAndFromCont
   EXPECT_EQ(listed->find(fmt::format("tcp . {} :", port)), std::string::npos) << *listed;
 }
 
+TEST_F(RootNetKernelTest, PublishedUdpPortAnswersOnLoopback) {
+  make_bridge(0);
+  NetNs& ns = make_container(0, 2, 0);
+  FirewallState state;
+  state.networks = {{bridge(0), subnet(0), true, false}};
+  ASSERT_TRUE(firewall_->replace(state));
+  auto held = PortReservation::reserve(Proto::Udp, Ipv4Addr{}, 0);
+  ASSERT_TRUE(held) << held.error().to_string();
+  ASSERT_TRUE(firewall_->add_ports("u", {{Proto::Udp, Ipv4Addr{}, held->port(), addr(0, 2), 53}}));
+
+  // A one-datagram echo inside the namespace.
+  base::Fd server = socket_in(&ns, SOCK_DGRAM);
+  auto bind_sa = sockaddr_of(Ipv4Addr{}, 53);
+  ASSERT_EQ(::bind(server.get(), reinterpret_cast<sockaddr*>(&bind_sa), sizeof(bind_sa)), 0);
+  std::thread echo([&] {
+    if (!wait_fd(server.get(), POLLIN, 3s)) {
+      return;
+    }
+    char buf[64];
+    sockaddr_in from{};
+    socklen_t len = sizeof(from);
+    ssize_t n =
+        ::recvfrom(server.get(), buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &len);
+    if (n > 0) {
+      ::sendto(server.get(), buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from),
+               len);
+    }
+  });
+  base::Fd client = socket_in(nullptr, SOCK_DGRAM);
+  auto to = sockaddr_of(ip("127.0.0.1"), held->port());
+  ASSERT_EQ(::sendto(client.get(), "dns?", 4, 0, reinterpret_cast<sockaddr*>(&to), sizeof(to)), 4);
+  std::string reply;
+  if (wait_fd(client.get(), POLLIN, 3s)) {
+    char buf[64];
+    ssize_t n = ::recv(client.get(), buf, sizeof(buf), 0);
+    reply.assign(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  echo.join();
+  EXPECT_EQ(reply, "dns?");
+}
+
 TEST_F(RootNetKernelTest, PortReservationRefusesATakenPortInDockersWords) {
   std::optional<PortReservation> a;
   {
