@@ -161,7 +161,8 @@ TEST_F(ContextTest, RefusesEntriesThatEscape) {
   };
   for (const auto& entries : bad) {
     std::string dir = tmp_.path() + "/bad";
-    MemorySource src(lt::make_tar(entries));
+    std::string tar = lt::make_tar(entries);
+    MemorySource src(tar);
     auto ctx = Context::receive(src, dir);
     ASSERT_FALSE(ctx.has_value()) << entries.back().name;
     EXPECT_EQ(ctx.error().code(), base::ErrorCode::InvalidArgument) << ctx.error().to_string();
