@@ -155,6 +155,9 @@ struct Writer {
   // is there, never following it).
   base::Result<void> leaf(int sdir, const std::string& sname, const struct stat& st, int ddir,
                           const std::string& dname) const {
+    if (dname.empty() || dname == "." || dname == ".." || dname.find('/') != std::string::npos) {
+      return base::make_error(ErrorCode::InvalidArgument, "invalid file name `{}`", dname);
+    }
     struct stat old;
     if (::fstatat(ddir, dname.c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0) {
       MYDOCKER_TRY(image::layers::remove_all_at(ddir, dname));

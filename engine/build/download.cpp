@@ -202,6 +202,9 @@ base::Result<Download> download(std::string_view url_view, const std::string& di
   EVP_DigestFinal_ex(md.get(), sha.data(), nullptr);
   out.checksum = internal::hex(sha);
   out.name = file_name(path, t.disposition);
+  if (out.name == "." || out.name == "..") {
+    out.name.clear();  // never a name that walks the destination tree
+  }
   return out;
 }
 
