@@ -230,6 +230,9 @@ class RootNetKernelTest : public ::testing::Test {
     ASSERT_TRUE(nft) << nft.error().to_string();
     firewall_.emplace(std::move(*nft), table_);
     ready_ = true;
+    // A crashed earlier run under the same pid would make creations fail as existing.
+    ASSERT_TRUE(firewall_->remove_table());
+    ASSERT_TRUE(delete_links_with_prefix(*host_, prefix_, [](const LinkInfo&) { return false; }));
   }
 
   void TearDown() override {
