@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "engine/container/config.h"
+#include "engine/network/networks.h"
 #include "image/archive/images.h"
 #include "image/reference/reference.h"
 #include "image/registry/auth.h"
@@ -364,6 +365,26 @@ struct BuildPruneResult {
   int64_t space_reclaimed = 0;
 };
 
+// --- Networks (engine/network: records in net_model, bridges/veths/rules in net_kernel) ---
+// GET/POST/DELETE /networks... map onto these. The records and their Docker shapes are
+// engine::network types (engine/network/networks.h: Network, CreateRequest, CreateResult,
+// EndpointRequest; to_docker_json renders them). Networks are named by a "ref": full ID, exact
+// name, or unique ID prefix ("2 matches found based on name: network X is ambiguous", 400).
+// Errors and codes are the store's (networks.h), plus for containers NotFound "No such
+// container: X".
+
+// POST /networks/{id}/connect.
+struct NetworkConnectRequest {
+  std::string container;             // a container ref
+  network::EndpointRequest endpoint;  // EndpointConfig (aliases, IPAMConfig.IPv4Address, ...)
+};
+
+// POST /networks/{id}/disconnect.
+struct NetworkDisconnectRequest {
+  std::string container;  // a container ref; with force, also the name of a removed one
+  bool force = false;
+};
+
 class Daemon {
  public:
   virtual ~Daemon() = default;
@@ -492,6 +513,52 @@ class Daemon {
   virtual base::Result<BuildPruneResult> build_prune(const BuildPruneOptions& options) {
     (void)options;
     return base::make_error(base::ErrorCode::NotImplemented, "build prune is not supported");
+  }
+
+  // Networks. The defaults answer NotImplemented (fakes without networking).
+  // Docker's list filters (driver, id, label, name, scope, type, dangling); predefined
+  // networks first. List items carry no Containers (Docker's list leaves them empty).
+  virtual base::Result<std::vector<network::Network>> network_list(
+      const std::map<std::string, std::vector<std::string>>& filters) {
+    (void)filters;
+    return base::make_error(base::ErrorCode::NotImplemented, "networks are not supported");
+  }
+  // NotFound "network X not found"; InvalidArgument on ambiguity.
+  virtual base::Result<network::Network> network_inspect(std::string_view ref) {
+    (void)ref;
+    return base::make_error(base::ErrorCode::NotImplemented, "networks are not supported");
+  }
+  // Records the network and creates its bridge (engine). Refusals as NetworkStore::create.
+  virtual base::Result<network::CreateResult> network_create(const network::CreateRequest& req) {
+    (void)req;
+    return base::make_error(base::ErrorCode::NotImplemented, "networks are not supported");
+  }
+  // PermissionDenied for predefined networks and networks with endpoints.
+  virtual base::Result<void> network_remove(std::string_view ref) {
+    (void)ref;
+    return base::make_error(base::ErrorCode::NotImplemented, "networks are not supported");
+  }
+  // A running container gets its endpoint (veth, address, DNS names) at once; a stopped one
+  // keeps the request in its config for its next start, as Docker. NotFound "No such
+  // container: X"; PermissionDenied "endpoint with name C already exists in network N".
+  virtual base::Result<void> network_connect(std::string_view ref,
+                                             const NetworkConnectRequest& req) {
+    (void)ref;
+    (void)req;
+    return base::make_error(base::ErrorCode::NotImplemented, "networks are not supported");
+  }
+  // Internal "container ID is not connected to network N" when not connected.
+  virtual base::Result<void> network_disconnect(std::string_view ref,
+                                                const NetworkDisconnectRequest& req) {
+    (void)ref;
+    (void)req;
+    return base::make_error(base::ErrorCode::NotImplemented, "networks are not supported");
+  }
+  // Removes unused user networks matching until, label, label!; returns their names.
+  virtual base::Result<std::vector<std::string>> network_prune(
+      const std::map<std::string, std::vector<std::string>>& filters) {
+    (void)filters;
+    return base::make_error(base::ErrorCode::NotImplemented, "networks are not supported");
   }
 
   virtual void shutdown() {}

@@ -46,6 +46,7 @@ std::vector<Route> container_routes();
 std::vector<Route> image_routes();
 std::vector<Route> exec_routes();
 std::vector<Route> distribution_routes();  // router/distribution.cpp: push, auth, distribution
+std::vector<Route> network_routes();       // router/networks.cpp: /networks
 
 // `POST /images/create?fromImage=` (docker pull), in router/distribution.cpp; images.cpp's
 // create route hands it every request without fromSrc.

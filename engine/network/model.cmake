@@ -4,5 +4,6 @@
 mydocker_library(NAME net_model
   SRCS ${CMAKE_CURRENT_LIST_DIR}/ipam.cpp
        ${CMAKE_CURRENT_LIST_DIR}/networks.cpp
+       ${CMAKE_CURRENT_LIST_DIR}/dns.cpp
   DEPS mydocker::base mydocker::image_content nlohmann_json::nlohmann_json fmt::fmt
        Threads::Threads)
