@@ -33,4 +33,11 @@ if(_engine_complete)
     ${CMAKE_CURRENT_LIST_DIR}/daemon/events.cpp
     ${CMAKE_CURRENT_LIST_DIR}/daemon/stats.cpp
     ${CMAKE_CURRENT_LIST_DIR}/daemon/distribution.cpp)
+  # The Dockerfile builder (engine/build/builder.h): its executor and LocalDaemon's build.
+  target_sources(mydocker_engine PRIVATE
+    ${CMAKE_CURRENT_LIST_DIR}/build/steps.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/build/builder.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/daemon/build.cpp)
+  target_link_libraries(mydocker_engine PUBLIC mydocker::dockerfile mydocker::build_context
+                                               mydocker::build_cache)
 endif()

@@ -66,6 +66,7 @@ base::Result<void> LocalDaemon::open() {
   } else {
     snap_ = MYDOCKER_TRY(image::layers::CopyStore::open(images_->layers(), rw_root));
   }
+  MYDOCKER_TRY(open_builder());  // engine/daemon/build.cpp
 
   int ep = ::epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) {

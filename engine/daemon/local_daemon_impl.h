@@ -64,6 +64,11 @@
 #include "runtime/spec/signals.h"
 #include "runtime/state/container.h"
 
+namespace mydocker::engine::build {
+class Builder;
+class Cache;
+}  // namespace mydocker::engine::build
+
 namespace mydocker::engine::detail {
 
 using base::ErrorCode;
@@ -307,6 +312,22 @@ class LocalDaemon final : public Daemon {
   std::condition_variable registry_cv_;
   size_t registry_jobs_ = 0;      // guarded by registry_mu_
   bool registry_closed_ = false;  // guarded by registry_mu_
+
+  // --- build state (engine/daemon/build.cpp owns this section) ---
+ public:
+  base::Result<BuildResult> build(const BuildRequest& req, int64_t* failed_exit_code) override;
+  base::Result<BuildPruneResult> build_prune(const BuildPruneOptions& options) override;
+
+ private:
+  // open(): the step cache in <data-root>/builder/cache, the work dir <data-root>/builder/tmp
+  // (cleaned of an interrupted build's leftovers). The builder's scratch filesystems are keys
+  // "build-*" of snap_, so recovery counts their layer references and open() removes stale
+  // ones with the other unowned RW layers.
+  base::Result<void> open_builder();
+  // shared_ptr: the types stay incomplete here (engine/build is not every engine file's
+  // dependency).
+  std::shared_ptr<build::Cache> build_cache_;
+  std::shared_ptr<build::Builder> builder_;
 };
 
 }  // namespace mydocker::engine::detail
