@@ -358,6 +358,36 @@ ResolvConf parse_resolv_conf(std::string_view text) {
   return rc;
 }
 
+std::string embedded_resolv_conf(const ResolvConf& host, const std::vector<std::string>& dns_search,
+                                 const std::vector<std::string>& dns_options) {
+  const auto& search = dns_search.empty() ? host.search : dns_search;
+  std::vector<std::string> options = dns_options.empty() ? host.options : dns_options;
+  bool ndots = false;
+  for (const auto& o : options) {
+    ndots = ndots || o.starts_with("ndots:");
+  }
+  if (!ndots) {
+    options.push_back("ndots:0");
+  }
+  std::string out;
+  if (!search.empty()) {
+    out += "search " + base::join(search, " ") + "\n";
+  }
+  out += std::string("nameserver ") + kEmbeddedAddress + "\n";
+  out += "options " + base::join(options, " ") + "\n";
+  return out;
+}
+
+std::vector<Upstream> upstreams_for(const ResolvConf& host, const std::vector<std::string>& dns) {
+  std::vector<Upstream> out;
+  for (const auto& s : dns.empty() ? host.nameservers : dns) {
+    if (auto ip = parse_ipv4(s); ip && s != kEmbeddedAddress) {
+      out.push_back({*ip, 53});
+    }
+  }
+  return out;
+}
+
 // --- Responder ---
 
 base::Result<std::unique_ptr<Responder>> Responder::start(base::Fd udp, base::Fd tcp, Names names,

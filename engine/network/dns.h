@@ -128,6 +128,19 @@ struct Upstream {
   uint16_t port = 53;
 };
 
+// Docker's embedded resolver address, the one nameserver of a container on a user network.
+inline constexpr const char* kEmbeddedAddress = "127.0.0.11";
+
+// The resolv.conf of a container served by the responder (Docker's rebuildDNS):
+// "search" (`dns_search` when given, else the host's), "nameserver 127.0.0.11", "options"
+// (`dns_options` when given, else the host's) plus ndots:0 unless an ndots option is set.
+std::string embedded_resolv_conf(const ResolvConf& host, const std::vector<std::string>& dns_search,
+                                 const std::vector<std::string>& dns_options);
+
+// Where the responder forwards: `dns` (--dns, IPv4 only) when given, else the host's
+// nameservers, loopback ones included (forwarding leaves from the host's namespace).
+std::vector<Upstream> upstreams_for(const ResolvConf& host, const std::vector<std::string>& dns);
+
 struct ResponderOptions {
   std::vector<Upstream> upstreams;
   int timeout_ms = 3000;     // per upstream try

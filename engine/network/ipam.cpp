@@ -116,6 +116,62 @@ base::Result<Prefix> choose_subnet(const std::vector<PoolSpec>& pools,
                           "the defaults to assign to the network");
 }
 
+std::vector<HostRoute> parse_proc_net_route(std::string_view text) {
+  // Iface Destination Gateway Flags RefCnt Use Metric Mask MTU Window IRTT, addresses as
+  // hex of the network-order bytes read as a little-endian word ("0011A8C0" is 192.168.17.0).
+  auto word = [](std::string_view hex) -> std::optional<Ipv4> {
+    if (hex.size() != 8) {
+      return std::nullopt;
+    }
+    uint32_t v = 0;
+    for (char c : hex) {
+      int d = c >= '0' && c <= '9'   ? c - '0'
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10
+              : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                     : -1;
+      if (d < 0) {
+        return std::nullopt;
+      }
+      v = (v << 4) | static_cast<uint32_t>(d);
+    }
+    return ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >> 8) & 0xff00) | (v >> 24);
+  };
+  std::vector<HostRoute> out;
+  bool header = true;
+  for (const auto& line : base::split(text, '\n')) {
+    if (header) {
+      header = false;
+      continue;
+    }
+    std::vector<std::string> f;
+    for (const auto& tab : base::split(line, '\t')) {
+      auto t = base::trim(tab);
+      if (!t.empty()) {
+        f.emplace_back(t);
+      }
+    }
+    if (f.size() < 8) {
+      continue;
+    }
+    auto dst = word(f[1]);
+    auto mask = word(f[7]);
+    if (!dst || !mask || *mask == 0) {
+      continue;
+    }
+    // A contiguous mask only: count its leading ones.
+    int len = 0;
+    while (len < 32 && (*mask & (0x80000000u >> len)) != 0) {
+      ++len;
+    }
+    Prefix p{*dst, len};
+    if (p.mask() != *mask) {
+      continue;
+    }
+    out.push_back({f[0], p.masked()});
+  }
+  return out;
+}
+
 base::Result<void> validate_ipam(const std::vector<IpamConfig>& config) {
   std::vector<std::string> errs;
   auto check_address = [](const std::string& address,

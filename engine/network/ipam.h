@@ -71,6 +71,17 @@ base::Result<Prefix> choose_subnet(const std::vector<PoolSpec>& pools,
                                    const std::vector<Prefix>& in_use,
                                    const std::vector<Prefix>& host_routes);
 
+// One IPv4 route of the host's main table.
+struct HostRoute {
+  std::string iface;
+  Prefix destination;
+};
+
+// /proc/net/route (the kernel's main IPv4 table, what Docker's overlap check reads): every
+// route with its interface; the default route (mask 0) is left out. Malformed lines are
+// skipped. The caller drops the routes of our own bridges before choosing a subnet.
+std::vector<HostRoute> parse_proc_net_route(std::string_view text);
+
 // One entry of a network's IPAM.Config as a client sends it (strings, unvalidated).
 struct IpamConfig {
   std::string subnet;

@@ -192,6 +192,22 @@ TEST(ResolvConf, Parse) {
   EXPECT_EQ(rc.options, (std::vector<std::string>{"edns0", "trust-ad"}));
 }
 
+TEST(ResolvConf, EmbeddedFileAndUpstreams) {
+  auto host = parse_resolv_conf("nameserver 127.0.0.53\nsearch corp.example\noptions edns0\n");
+  EXPECT_EQ(embedded_resolv_conf(host, {}, {}),
+            "search corp.example\nnameserver 127.0.0.11\noptions edns0 ndots:0\n");
+  EXPECT_EQ(embedded_resolv_conf(host, {"a.test"}, {"ndots:2"}),
+            "search a.test\nnameserver 127.0.0.11\noptions ndots:2\n");
+  EXPECT_EQ(embedded_resolv_conf({}, {}, {}), "nameserver 127.0.0.11\noptions ndots:0\n");
+  auto up = upstreams_for(host, {});
+  ASSERT_EQ(up.size(), 1u);
+  EXPECT_EQ(format_ipv4(up[0].ip), "127.0.0.53");
+  EXPECT_EQ(up[0].port, 53);
+  up = upstreams_for(host, {"10.0.0.2", "fd00::1", "127.0.0.11"});
+  ASSERT_EQ(up.size(), 1u);
+  EXPECT_EQ(format_ipv4(up[0].ip), "10.0.0.2");
+}
+
 // --- Over loopback ---
 
 base::Fd udp_socket(uint16_t* port) {

@@ -77,6 +77,22 @@ TEST(ChooseSubnet, SkipsNetworksAndHostRoutes) {
             "assign to the network");
 }
 
+TEST(HostRoutes, ProcNetRoute) {
+  std::string text =
+      "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+      "eth0\t00000000\t0100A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+      "eth0\t0000A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n"
+      "mydocker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n"
+      "bad\tzz\n"
+      "odd\t0000000A\t00000000\t0001\t0\t0\t0\t00FF00FF\t0\t0\t0\n";
+  auto routes = parse_proc_net_route(text);
+  ASSERT_EQ(routes.size(), 2u);
+  EXPECT_EQ(routes[0].iface, "eth0");
+  EXPECT_EQ(format_cidr(routes[0].destination), "192.168.0.0/24");
+  EXPECT_EQ(routes[1].iface, "mydocker0");
+  EXPECT_EQ(format_cidr(routes[1].destination), "172.17.0.0/16");
+}
+
 TEST(ValidateIpam, DockerErrors) {
   struct Row {
     IpamConfig config;
