@@ -332,6 +332,65 @@ ordered_json to_docker_json(const Network& n, bool with_containers) {
   return j;
 }
 
+ordered_json endpoint_settings_json(const Network& n, const Endpoint* ep,
+                                    const EndpointRequest& config,
+                                    const std::string& container_id) {
+  auto strings = [](const std::vector<std::string>& v) {
+    return v.empty() ? ordered_json(nullptr) : ordered_json(v);
+  };
+  ordered_json j;
+  if (config.ipv4_address.empty() && config.ipv6_address.empty()) {
+    j["IPAMConfig"] = nullptr;
+  } else {
+    ordered_json ipam = ordered_json::object();
+    if (!config.ipv4_address.empty()) {
+      ipam["IPv4Address"] = config.ipv4_address;
+    }
+    if (!config.ipv6_address.empty()) {
+      ipam["IPv6Address"] = config.ipv6_address;
+    }
+    j["IPAMConfig"] = ipam;
+  }
+  j["Links"] = strings(config.links);
+  std::vector<std::string> aliases = config.aliases;
+  if (!n.predefined() && container_id.size() >= 12) {
+    std::string short_id = container_id.substr(0, 12);
+    if (std::find(aliases.begin(), aliases.end(), short_id) == aliases.end()) {
+      aliases.push_back(short_id);
+    }
+  }
+  j["Aliases"] = strings(aliases);
+  j["NetworkID"] = n.id;
+  std::string ip;
+  int prefix_len = 0;
+  if (ep != nullptr && !ep->ipv4_address.empty()) {
+    auto slash = ep->ipv4_address.find('/');
+    ip = ep->ipv4_address.substr(0, slash);
+    if (slash != std::string::npos) {
+      prefix_len =
+          static_cast<int>(base::parse_int64(ep->ipv4_address.substr(slash + 1)).value_or(0));
+    }
+  }
+  j["EndpointID"] = ep != nullptr ? ep->endpoint_id : "";
+  j["Gateway"] = !ip.empty() && n.pool ? format_ipv4(n.pool->gateway()) : "";
+  j["IPAddress"] = ip;
+  j["IPPrefixLen"] = prefix_len;
+  j["IPv6Gateway"] = "";
+  j["GlobalIPv6Address"] = "";
+  j["GlobalIPv6PrefixLen"] = 0;
+  j["MacAddress"] = ep != nullptr ? ep->mac_address : "";
+  if (config.driver_opts.empty()) {
+    j["DriverOpts"] = nullptr;
+  } else {
+    ordered_json o = ordered_json::object();
+    for (const auto& [k, v] : config.driver_opts) {
+      o[k] = v;
+    }
+    j["DriverOpts"] = o;
+  }
+  return j;
+}
+
 json network_to_record(const Network& n) {
   json net;
   net["id"] = n.id;

@@ -215,6 +215,15 @@ class NetworkStore {
 // (Containers {}), key order as dockerd's (transcripts 223-244).
 nlohmann::ordered_json to_docker_json(const Network& n, bool with_containers);
 
+// One entry of a container's NetworkSettings.Networks (Docker's EndpointSettings, key order
+// as dockerd's, transcript 068): `config` is what the container asked for (IPAMConfig null
+// unless an address was requested, Links/Aliases null when empty), `ep` its live endpoint
+// (nullptr for a stopped container: empty IDs and addresses). On user-defined networks the
+// short container ID is listed among the Aliases, as dockerd 20.10 shows it.
+nlohmann::ordered_json endpoint_settings_json(const Network& n, const Endpoint* ep,
+                                              const EndpointRequest& config,
+                                              const std::string& container_id);
+
 // The record on disk, and back (InvalidArgument when malformed).
 nlohmann::json network_to_record(const Network& n);
 base::Result<Network> network_from_record(const nlohmann::json& j);

@@ -205,6 +205,33 @@ TEST_F(NetworkStoreTest, TranscriptSequence) {
             "host is a pre-defined network and cannot be removed");
 }
 
+TEST_F(NetworkStoreTest, EndpointSettingsAsContainerInspectShowsThem) {
+  auto s = open_transcript_store();
+  ASSERT_TRUE(s);
+  const std::string c1 = "4850cc3221be21fdfed941117e58be884a83ed1d425c1b52a39d8325fb33273f";
+  ids_ = {"419939103c478b2fdde2fcc7c621edf4e80930b9997c791489fbfac7d280ff9d"};
+  auto ep = s->connect("bridge", c1, "/tx-c1", {});
+  ASSERT_TRUE(ep);
+  // Transcript 068, NetworkSettings.Networks.bridge of a running container.
+  EXPECT_EQ(
+      endpoint_settings_json(*s->find("bridge"), &*ep, {}, c1).dump(),
+      R"({"IPAMConfig":null,"Links":null,"Aliases":null,"NetworkID":"0b2b215857a3cb516886e960416ce8f8f565421817feccaf6c6302843be6a892","EndpointID":"419939103c478b2fdde2fcc7c621edf4e80930b9997c791489fbfac7d280ff9d","Gateway":"172.17.0.1","IPAddress":"172.17.0.2","IPPrefixLen":16,"IPv6Gateway":"","GlobalIPv6Address":"","GlobalIPv6PrefixLen":0,"MacAddress":"02:42:ac:11:00:02","DriverOpts":null})");
+  // Transcript 253: a stopped container (no endpoint).
+  EXPECT_EQ(
+      endpoint_settings_json(*s->find("bridge"), nullptr, {}, c1).dump(),
+      R"({"IPAMConfig":null,"Links":null,"Aliases":null,"NetworkID":"0b2b215857a3cb516886e960416ce8f8f565421817feccaf6c6302843be6a892","EndpointID":"","Gateway":"","IPAddress":"","IPPrefixLen":0,"IPv6Gateway":"","GlobalIPv6Address":"","GlobalIPv6PrefixLen":0,"MacAddress":"","DriverOpts":null})");
+  // A user network: the requested address and aliases, the short ID added.
+  create_tx_net(*s);
+  EndpointRequest req;
+  req.aliases = {"tx-alias"};
+  auto uep = s->connect("tx-net", kNetcId, "tx-netc", req);
+  ASSERT_TRUE(uep);
+  auto j = endpoint_settings_json(*s->find("tx-net"), &*uep, req, kNetcId);
+  EXPECT_EQ(j["Aliases"].dump(), R"(["tx-alias","f3ecac3d3484"])");
+  EXPECT_EQ(j["Gateway"], "192.168.208.1");
+  EXPECT_EQ(j["IPPrefixLen"], 20);
+}
+
 TEST_F(NetworkStoreTest, DuplicatesAndAmbiguity) {
   auto s = open_transcript_store();
   ASSERT_TRUE(s);
