@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -15,8 +16,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "engine/build/context.h"
 #include "engine/build/copy.h"
@@ -172,6 +178,8 @@ class BuildRun {
         failed_exit_code_(failed_exit_code) {}
 
   base::Result<std::string> run(size_t target);
+  size_t steps() const { return steps_; }
+  size_t hits() const { return hits_; }
 
  private:
   struct Stage {
@@ -231,6 +239,8 @@ class BuildRun {
   int64_t* failed_exit_code_;
 
   bool gone_ = false;  // the client left
+  size_t steps_ = 0;   // instructions dispatched (for the daemon log)
+  size_t hits_ = 0;    // of which cache hits
   df::Env build_args_;
   df::Env meta_;
   std::vector<StageResult> results_;
@@ -411,6 +421,7 @@ bool BuildRun::probe(Stage& st, const std::string& key) {
     return false;
   }
   emit(" ---> Using cache\n");
+  ++hits_;
   st.image_id = *hit;
   st.parent.reset();
   return true;
@@ -1079,7 +1090,15 @@ base::Result<std::string> BuildRun::run(size_t target) {
         return cancelled();
       }
       print_step(steps[k]->original);
+      auto t0 = std::chrono::steady_clock::now();
+      size_t hits_before = hits_;
       auto r = dispatch(st, *steps[k], k < first_label);
+      ++steps_;
+      spdlog::debug("build step {}: {} ({}{} us)", step - 1, steps[k]->original,
+                    hits_ > hits_before ? "cached, " : "",
+                    std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - t0)
+                        .count());
       if (!r) {
         if (gone_) {
           return cancelled();
@@ -1121,9 +1140,57 @@ base::Result<std::string> BuildRun::run(size_t target) {
 
 }  // namespace
 
+// One thread that destroys what it is given, in order; joined by the Builder's destructor.
+class Builder::Reaper {
+ public:
+  Reaper() : thread_([this] { loop(); }) {}
+  ~Reaper() {
+    {
+      std::lock_guard lk(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  void later(std::unique_ptr<Context> ctx) {
+    {
+      std::lock_guard lk(mu_);
+      queue_.push_back(std::move(ctx));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lk(mu_);
+    for (;;) {
+      cv_.wait(lk, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) {
+        return;  // stop_, and nothing left to delete
+      }
+      auto ctx = std::move(queue_.front());
+      queue_.pop_front();
+      lk.unlock();
+      ctx.reset();
+      lk.lock();
+    }
+  }
+  std::mutex mu_;  // guards queue_, stop_
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Context>> queue_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 Builder::Builder(Daemon& daemon, image::layers::Snapshotter& snapshots, Cache& cache,
                  std::string work_dir)
-    : daemon_(daemon), snapshots_(snapshots), cache_(cache), work_dir_(std::move(work_dir)) {}
+    : reaper_(std::make_unique<Reaper>()),
+      daemon_(daemon),
+      snapshots_(snapshots),
+      cache_(cache),
+      work_dir_(std::move(work_dir)) {}
+
+Builder::~Builder() = default;
 
 base::Result<void> Builder::clean_work_dir(const std::string& work_dir) {
   std::error_code ec;
@@ -1155,9 +1222,16 @@ base::Result<BuildResult> Builder::build(const BuildRequest& req, int64_t* faile
   if (req.context == nullptr) {
     return make_error(ErrorCode::InvalidArgument, "the build has no context");
   }
+  using Clock = std::chrono::steady_clock;
+  auto ms = [](Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+  };
+  auto t_start = Clock::now();
   MYDOCKER_TRY(base::mkdir_all(work_dir_, 0700));
   std::string dir = work_dir_ + "/ctx-" + names::generate_id().substr(0, 24);
   auto ctx = MYDOCKER_TRY(Context::receive(*req.context, dir));
+  auto t_context = Clock::now();
+  uint64_t context_bytes = ctx->bytes();
   std::string text =
       MYDOCKER_TRY(ctx->dockerfile(req.dockerfile.empty() ? "Dockerfile" : req.dockerfile));
   auto dockerfile = MYDOCKER_TRY(df::parse_dockerfile(text));
@@ -1184,7 +1258,8 @@ base::Result<BuildResult> Builder::build(const BuildRequest& req, int64_t* faile
 
   BuildRun run(daemon_, snapshots_, cache_, work_dir_, req, *ctx, dockerfile, failed_exit_code);
   std::string id = MYDOCKER_TRY(run.run(target));
-  ctx.reset();
+  auto t_steps = Clock::now();
+  reaper_->later(std::move(ctx));
 
   auto emit = [&](std::string line) {
     if (!req.quiet && req.output) {
@@ -1212,6 +1287,12 @@ base::Result<BuildResult> Builder::build(const BuildRequest& req, int64_t* faile
     emit("Successfully tagged " + ref.familiar() + "\n");
     result.tags.push_back(ref.familiar());
   }
+  auto t_end = Clock::now();
+  spdlog::info(
+      "build {}: context {} bytes in {:.1f} ms, {} steps ({} cached) in {:.1f} ms, "
+      "tagged in {:.1f} ms, total {:.1f} ms",
+      short_id(id), context_bytes, ms(t_start, t_context), run.steps(), run.hits(),
+      ms(t_context, t_steps), ms(t_steps, t_end), ms(t_start, t_end));
   return result;
 }
 

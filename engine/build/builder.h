@@ -41,6 +41,10 @@ class Builder {
   // the scratch mount points (created; see clean_work_dir). All must outlive the Builder.
   Builder(Daemon& daemon, image::layers::Snapshotter& snapshots, Cache& cache,
           std::string work_dir);
+  // Waits for the received contexts still being deleted.
+  ~Builder();
+  Builder(const Builder&) = delete;
+  Builder& operator=(const Builder&) = delete;
 
   // Daemon::build's contract (engine/daemon.h). Errors before any output: InvalidArgument (a
   // bad tag, a Dockerfile parse error "dockerfile parse error line N: ...", an unknown
@@ -65,6 +69,10 @@ class Builder {
   static base::Result<void> clean_work_dir(const std::string& work_dir);
 
  private:
+  // Deletes received contexts after their build answered (a 20 MB context's files take
+  // milliseconds to unlink: not the client's wait).
+  class Reaper;
+  std::unique_ptr<Reaper> reaper_;
   Daemon& daemon_;
   image::layers::Snapshotter& snapshots_;
   Cache& cache_;
