@@ -47,10 +47,14 @@ std::vector<Route> image_routes();
 std::vector<Route> exec_routes();
 std::vector<Route> distribution_routes();  // router/distribution.cpp: push, auth, distribution
 std::vector<Route> network_routes();       // router/networks.cpp: /networks
+std::vector<Route> build_routes();         // router/build.cpp: build, build prune
 
 // `POST /images/create?fromImage=` (docker pull), in router/distribution.cpp; images.cpp's
 // create route hands it every request without fromSrc.
 base::Result<void> post_images_pull(Context& ctx, const Request& req, Response& resp);
+// One registry progress message as pull streams it, "\r\n" ended (router/distribution.cpp);
+// a build's base image pull streams the same.
+std::string registry_progress_line(const image::registry::ProgressEvent& e);
 
 // Matches `path` against `pattern`, filling `params`.
 bool match_route(std::string_view pattern, std::string_view path,

@@ -203,6 +203,10 @@ base::Result<void> run_streamed(std::shared_ptr<Job> job, std::function<base::Re
 
 }  // namespace
 
+std::string registry_progress_line(const image::registry::ProgressEvent& e) {
+  return message_of(e);
+}
+
 base::Result<void> post_images_pull(Context& ctx, const Request& req, Response& resp) {
   std::string from = req.query_value("fromImage").value_or("");
   std::string tag = req.query_value("tag").value_or("");

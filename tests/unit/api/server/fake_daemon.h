@@ -15,7 +15,7 @@
 
 namespace mydocker::api::server::testing {
 
-class FakeDaemon final : public engine::Daemon {
+class FakeDaemon : public engine::Daemon {
  public:
   explicit FakeDaemon(std::unique_ptr<image::Images> images);
 
