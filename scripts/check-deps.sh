@@ -41,5 +41,5 @@ check api runtime/base/ engine/ image/ api/
 check cmd/mydockerd runtime/base/ engine/ api/server/ api/wire/ cmd/mydockerd/
 check cmd/mydocker-shim runtime/ engine/shim/ engine/logs/ cmd/mydocker-shim/
 check cmd/mydocker-runtime runtime/ cmd/mydocker-runtime/
-check cmd/mydocker runtime/base/ api/wire/ api/client/ image/reference/ cmd/mydocker/
+check cmd/mydocker runtime/base/ api/wire/ api/client/ image/reference/ image/dockerfile/ cmd/mydocker/
 exit $status

@@ -74,6 +74,35 @@ struct AttachOptions {
   std::string detach_keys;  // "" -> the daemon's default
 };
 
+// POST /build's query (docker's imageBuildOptionsToQuery) and X-Registry-Config header.
+struct BuildOptions {
+  std::vector<std::string> tags;
+  std::string dockerfile;  // path inside the context; "" -> the daemon's default (Dockerfile)
+  // --build-arg: nullopt is sent as null (NAME given without a value and absent from the
+  // CLI's environment, as docker sends it).
+  std::map<std::string, std::optional<std::string>> build_args;
+  std::map<std::string, std::string> labels;
+  std::string target;
+  bool no_cache = false;
+  bool pull = false;
+  bool quiet = false;
+  bool remove = true;
+  bool force_remove = false;
+  std::string network_mode;  // "" or "default" -> not sent
+  std::vector<std::string> extra_hosts;
+  std::string platform;
+  std::vector<std::string> cache_from;
+  std::string registry_config;  // X-Registry-Config value ("" -> not sent)
+};
+
+// What a build's stream ended with: the image ID (the aux message, or with quiet the streamed
+// "sha256:...\n" text) or the in-band error (errorDetail's message and code, 0 when absent).
+struct BuildResult {
+  std::string image_id;
+  std::optional<std::string> error;
+  int64_t error_code = 0;
+};
+
 // A line of a progress stream (load, import): {"stream": ...}, {"status": ...} or
 // {"error": ..., "errorDetail": {...}}.
 using ProgressSink = std::function<void(const Json& message)>;
@@ -186,6 +215,16 @@ class Client {
                                   const std::string& repo, const std::string& tag,
                                   const std::vector<std::string>& changes,
                                   const std::string& message, const ProgressSink& sink) const;
+
+  // Build (build.cpp). POST /build with `context` (a tar, possibly compressed) streamed as a
+  // chunked body; every message of the answer but the error goes to `sink` as it arrives. A
+  // status >= 400 is daemon_error(); an error inside the stream is BuildResult::error.
+  base::Result<BuildResult> build(const BuildOptions& options, const BodySource& context,
+                                  const ProgressSink& sink) const;
+  // POST /build/prune: {"CachesDeleted": [...] | null, "SpaceReclaimed": N}.
+  base::Result<Json> build_prune(bool all, int64_t keep_storage, const Filters& filters) const;
+  // The query of `options` as the docker CLI sends it (exposed for tests).
+  static Query build_query(const BuildOptions& options);
 
  private:
   base::Result<void> post_empty(std::string_view path, const Query& query = {}) const;

@@ -108,5 +108,8 @@ void register_login(CLI::App& parent, Registry& reg);                           
 void register_logout(CLI::App& parent, Registry& reg);                            // login.cpp
 void register_events(CLI::App& parent, Registry& reg);                            // events.cpp
 void register_stats(CLI::App& parent, Registry& reg);                             // stats.cpp
+void register_build(CLI::App& parent, Registry& reg);                             // build.cpp
+// `builder` with `build` and `prune` (build.cpp).
+void register_builder(CLI::App& parent, Registry& reg);
 
 }  // namespace mydocker::cli

@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
   cli::register_exec(app, reg);
   cli::register_events(app, reg);
   cli::register_stats(app, reg);
+  cli::register_build(app, reg);
+  cli::register_builder(app, reg);
 
   auto* container = app.add_subcommand("container", "Manage containers");
   cli::register_run(*container, reg);
@@ -71,6 +73,7 @@ int main(int argc, char** argv) {
   cli::register_image_verbs(*image, reg, true);
   cli::register_pull(*image, reg);
   cli::register_push(*image, reg);
+  cli::register_build(*image, reg);
 
   auto* system = app.add_subcommand("system", "Manage mydocker");
   cli::register_system_verbs(*system, reg, true);
