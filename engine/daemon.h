@@ -375,7 +375,7 @@ struct BuildPruneResult {
 
 // POST /networks/{id}/connect.
 struct NetworkConnectRequest {
-  std::string container;             // a container ref
+  std::string container;              // a container ref
   network::EndpointRequest endpoint;  // EndpointConfig (aliases, IPAMConfig.IPv4Address, ...)
 };
 

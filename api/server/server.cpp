@@ -423,9 +423,8 @@ class HttpServer final : public Server {
  public:
   HttpServer(engine::Daemon& daemon, ServerOptions options)
       : options_(std::move(options)), ctx_{daemon, options_} {
-    for (auto* table :
-         {&system_routes, &container_routes, &image_routes, &exec_routes, &distribution_routes,
-          &build_routes, &network_routes}) {
+    for (auto* table : {&system_routes, &container_routes, &image_routes, &exec_routes,
+                        &distribution_routes, &build_routes, &network_routes}) {
       for (auto& r : (*table)()) {
         routes_.push_back(r);
       }
