@@ -224,6 +224,7 @@ class Walker {
           e.type = '1';
           e.link = it->second;
           e.size = 0;
+          e.mode &= 07777;  // docker's link headers carry no file-type bits
         }
       }
     } else if (dir) {
