@@ -556,6 +556,12 @@ base::Result<void> ImageStore::tag(const ImageId& id, const Reference& ref_in) {
   if (old != refs_.end() && ref.has_digest() && old->second.second != id) {
     return make_error(ErrorCode::Conflict, "Cannot overwrite digest {}", ref.digest());
   }
+  if (old != refs_.end() && old->second.second == id) {
+    // Already so (a rebuild tagging its cached result): nothing to persist. LastTagTime moves
+    // in memory only; writing two files durably for it cost half a cached rebuild.
+    img->second.rec.last_tag_time = now_rfc3339();
+    return base::ok();
+  }
   auto saved = refs_;
   refs_[ref.str()] = {ref, id};
   if (auto r = save_repositories_locked(); !r) {
