@@ -76,6 +76,10 @@ struct ContainerInfo {
   // Filled only when asked (size=true): bytes in the RW layer, and RW + image.
   std::optional<int64_t> size_rw;
   std::optional<int64_t> size_root_fs;
+  // NetworkSettings in Docker's shape and key order (Ports, SandboxKey, IPAddress, Networks,
+  // ...) for a container with endpoints or published ports; null: the API renders the empty
+  // shape from HostConfig.NetworkMode.
+  nlohmann::ordered_json network_settings;
 };
 
 // The human "Status" column of GET /containers/json: "Up 5 seconds", "Exited (3) 2 minutes

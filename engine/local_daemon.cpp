@@ -108,6 +108,11 @@ base::Result<void> LocalDaemon::open() {
       (void)snap_->remove(key);
     }
   }
+  // Networking after the records: bridges, rules and crash leftovers (engine/daemon/network.cpp).
+  // A failure is logged: containers that need no bridge still run.
+  if (auto r = open_network(); !r) {
+    spdlog::error("networking: {}", r.error().to_string());
+  }
   monitor_ = std::thread([this] { monitor_loop(); });
 
   for (const auto& c : loaded) {

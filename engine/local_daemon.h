@@ -39,6 +39,13 @@ struct DaemonOptions {
   std::map<std::string, std::string> log_opts;
   std::vector<Ulimit> default_ulimits;
   std::string cgroup_parent = "/mydocker";
+  // Networking (daemon.json bridge, bip): the default network's Linux bridge and its
+  // address/subnet ("" -> a free pool). A bridge other than mydocker0 gets its own nftables
+  // table (network::firewall_table_for), so private daemons never share ours. "" (this
+  // struct's default; mydockerd's is mydocker0, `--bridge none` gives ""): no default bridge,
+  // containers in the default mode get a private namespace with loopback only.
+  std::string bridge;
+  std::string bip;
   // Registry settings (daemon.json insecure-registries, registry-mirrors,
   // registry-host-mirrors; certs.d). Credentials come with each request; proxies from the
   // daemon's environment unless `registry.proxy` is set.

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+
 #include "image/content/image_config.h"
 
 namespace mydocker::api::server {
@@ -125,6 +127,9 @@ ordered_json container_inspect(const engine::ContainerInfo& c) {
                           {"IPv6Gateway", ""},
                           {"MacAddress", ""},
                           {"Networks", networks(c.host_config)}};
+  if (c.network_settings.is_object()) {
+    j["NetworkSettings"] = c.network_settings;
+  }
   return j;
 }
 
@@ -153,6 +158,29 @@ ordered_json container_summary(const engine::ContainerInfo& c, int64_t now_unix)
   j["Status"] = engine::human_status(c, now_unix);
   j["HostConfig"] = {{"NetworkMode", c.host_config.network_mode}};
   j["NetworkSettings"] = {{"Networks", networks(c.host_config)}};
+  if (c.network_settings.is_object()) {
+    // Docker's list: one item per binding ({IP, PrivatePort, PublicPort, Type}), an exposed
+    // port without a binding as {PrivatePort, Type}.
+    ordered_json ports = c.network_settings.value("Ports", ordered_json::object());
+    for (auto it = ports.begin(); it != ports.end(); ++it) {
+      auto slash = it.key().find('/');
+      int64_t priv = std::strtoll(it.key().substr(0, slash).c_str(), nullptr, 10);
+      std::string type = slash == std::string::npos ? "tcp" : it.key().substr(slash + 1);
+      if (!it.value().is_array() || it.value().empty()) {
+        j["Ports"].push_back({{"PrivatePort", priv}, {"Type", type}});
+        continue;
+      }
+      for (const auto& b : it.value()) {
+        j["Ports"].push_back(
+            {{"IP", b.value("HostIp", "")},
+             {"PrivatePort", priv},
+             {"PublicPort", std::strtoll(b.value("HostPort", "0").c_str(), nullptr, 10)},
+             {"Type", type}});
+      }
+    }
+    j["NetworkSettings"] = {
+        {"Networks", c.network_settings.value("Networks", ordered_json::object())}};
+  }
   j["Mounts"] = ordered_json::array();
   return j;
 }

@@ -109,6 +109,9 @@ void register_logout(CLI::App& parent, Registry& reg);                          
 void register_events(CLI::App& parent, Registry& reg);                            // events.cpp
 void register_stats(CLI::App& parent, Registry& reg);                             // stats.cpp
 void register_build(CLI::App& parent, Registry& reg);                             // build.cpp
+// `network` with create, ls, inspect, rm, connect, disconnect, prune; and `port` (network.cpp).
+void register_network(CLI::App& parent, Registry& reg);
+void register_port(CLI::App& parent, Registry& reg);
 // `builder` with `build` and `prune` (build.cpp).
 void register_builder(CLI::App& parent, Registry& reg);
 

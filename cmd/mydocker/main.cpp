@@ -56,6 +56,8 @@ int main(int argc, char** argv) {
   cli::register_stats(app, reg);
   cli::register_build(app, reg);
   cli::register_builder(app, reg);
+  cli::register_network(app, reg);
+  cli::register_port(app, reg);
 
   auto* container = app.add_subcommand("container", "Manage containers");
   cli::register_run(*container, reg);
@@ -68,6 +70,7 @@ int main(int argc, char** argv) {
   cli::register_attach(*container, reg);
   cli::register_exec(*container, reg);
   cli::register_stats(*container, reg);
+  cli::register_port(*container, reg);
 
   auto* image = app.add_subcommand("image", "Manage images");
   cli::register_image_verbs(*image, reg, true);

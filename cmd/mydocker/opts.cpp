@@ -3,6 +3,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cmath>
@@ -213,6 +214,66 @@ std::string expand_env_arg(const std::string& arg, const GetEnvFn& getenv) {
   return arg;
 }
 
+namespace {
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && s.size() <= 5 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// docker's nat.ParsePortSpec for one -p value (no ranges): adds the exposed port and its
+// binding.
+base::Result<void> add_publish(const std::string& spec, Json& exposed, Json& bindings) {
+  std::string rest = spec;
+  std::string proto = "tcp";
+  if (auto slash = rest.rfind('/'); slash != std::string::npos) {
+    proto = rest.substr(slash + 1);
+    rest = rest.substr(0, slash);
+  }
+  if (proto != "tcp" && proto != "udp" && proto != "sctp") {
+    return invalid(fmt::format("invalid proto: {}", proto));
+  }
+  std::string ip, host_port, container_port;
+  auto last = rest.rfind(':');
+  if (last == std::string::npos) {
+    container_port = rest;
+  } else {
+    container_port = rest.substr(last + 1);
+    std::string front = rest.substr(0, last);
+    auto mid = front.rfind(':');
+    if (mid == std::string::npos) {
+      host_port = front;
+    } else {
+      ip = front.substr(0, mid);
+      host_port = front.substr(mid + 1);
+    }
+  }
+  if (!all_digits(container_port) || std::stoul(container_port) == 0 ||
+      std::stoul(container_port) > 65535) {
+    return invalid(fmt::format("invalid containerPort: {}", container_port));
+  }
+  if (!host_port.empty() && (!all_digits(host_port) || std::stoul(host_port) > 65535)) {
+    return invalid(fmt::format("invalid hostPort: {}", host_port));
+  }
+  if (!ip.empty()) {
+    int dots = 0;
+    bool ok = true;
+    for (char c : ip) {
+      dots += c == '.';
+      ok = ok && ((c >= '0' && c <= '9') || c == '.');
+    }
+    if (!ok || dots != 3) {
+      return invalid(fmt::format("invalid IP address: {}", ip));
+    }
+  }
+  std::string key = std::to_string(std::stoul(container_port)) + "/" + proto;
+  exposed[key] = Json::object();
+  bindings[key].push_back(Json{{"HostIp", ip}, {"HostPort", host_port}});
+  return {};
+}
+
+}  // namespace
+
 base::Result<Json> build_create_body(const RunOptions& o, bool server_auto_remove,
                                      const ReadFileFn& read_file, const GetEnvFn& getenv) {
   Json hc = Json::object();
@@ -410,7 +471,47 @@ base::Result<Json> build_create_body(const RunOptions& o, bool server_auto_remov
   if (!hc.contains("RestartPolicy")) {
     hc["RestartPolicy"] = Json{{"Name", "no"}, {"MaximumRetryCount", 0}};
   }
+  if (!o.add_hosts.empty()) {
+    for (const auto& h : o.add_hosts) {
+      if (h.find(':') == std::string::npos) {
+        return invalid(fmt::format("bad format for add-host: \"{}\"", h));
+      }
+    }
+    hc["ExtraHosts"] = o.add_hosts;
+  }
+  if (!o.dns.empty()) {
+    hc["Dns"] = o.dns;
+  }
+  if (!o.publish.empty() || !o.expose.empty() || o.publish_all) {
+    Json exposed = body.value("ExposedPorts", Json::object());
+    Json bindings = Json::object();
+    for (const auto& e : o.expose) {
+      std::string key = e.find('/') == std::string::npos ? e + "/tcp" : e;
+      if (!all_digits(key.substr(0, key.find('/')))) {
+        return invalid(fmt::format("invalid range format for --expose: {}", e));
+      }
+      exposed[key] = Json::object();
+    }
+    for (const auto& p : o.publish) {
+      MYDOCKER_TRY(add_publish(p, exposed, bindings));
+    }
+    body["ExposedPorts"] = exposed;
+    hc["PortBindings"] = bindings;
+    hc["PublishAllPorts"] = o.publish_all;
+  }
   body["HostConfig"] = hc;
+  // docker's NetworkingConfig: the endpoint settings of the --network (user networks only).
+  if (!o.ip.empty() || !o.network_aliases.empty()) {
+    std::string net = o.network.empty() ? "default" : o.network;
+    Json ep = Json::object();
+    if (!o.network_aliases.empty()) {
+      ep["Aliases"] = o.network_aliases;
+    }
+    if (!o.ip.empty()) {
+      ep["IPAMConfig"] = Json{{"IPv4Address", o.ip}};
+    }
+    body["NetworkingConfig"] = Json{{"EndpointsConfig", Json{{net, ep}}}};
+  }
   return body;
 }
 

@@ -67,6 +67,13 @@ struct RunOptions {
   bool init = false;
   std::string shm_size;
   std::string network;
+  std::string ip;                            // --ip (the --network's endpoint)
+  std::vector<std::string> network_aliases;  // --network-alias
+  std::vector<std::string> publish;          // -p [ip:][hostPort:]containerPort[/proto]
+  bool publish_all = false;                  // -P
+  std::vector<std::string> add_hosts;        // --add-host name:ip
+  std::vector<std::string> dns;              // --dns
+  std::vector<std::string> expose;           // --expose port[/proto]
   std::string stop_signal;
   std::optional<int> stop_timeout;
   std::string image;

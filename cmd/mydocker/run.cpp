@@ -57,6 +57,14 @@ void add_create_flags(CLI::App* sub, RunOptions& o) {
   sub->add_flag("--init", o.init, "Run an init inside the container");
   sub->add_option("--shm-size", o.shm_size, "Size of /dev/shm");
   sub->add_option("--network,--net", o.network, "Connect a container to a network");
+  sub->add_option("--ip", o.ip, "IPv4 address (e.g., 172.30.100.104)");
+  add_multi(sub, "--network-alias", o.network_aliases,
+            "Add network-scoped alias for the container");
+  add_multi(sub, "-p,--publish", o.publish, "Publish a container's port(s) to the host");
+  sub->add_flag("-P,--publish-all", o.publish_all, "Publish all exposed ports to random ports");
+  add_multi(sub, "--expose", o.expose, "Expose a port or a range of ports");
+  add_multi(sub, "--add-host", o.add_hosts, "Add a custom host-to-IP mapping (host:ip)");
+  add_multi(sub, "--dns", o.dns, "Set custom DNS servers");
   sub->add_option("--stop-signal", o.stop_signal, "Signal to stop the container");
   sub->add_option("--stop-timeout", o.stop_timeout, "Timeout (in seconds) to stop a container");
   sub->add_flag("-t,--tty", o.tty, "Allocate a pseudo-TTY");

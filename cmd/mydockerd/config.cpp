@@ -362,6 +362,8 @@ base::Result<CommandLine> parse_command_line(const std::vector<std::string>& arg
   key(app.add_option("--cgroup-parent", c.cgroup_parent, "Parent cgroup for all containers"),
       "cgroup-parent");
   key(app.add_option("--shim-path", c.shim_path, "The mydocker-shim binary"), "shim-path");
+  key(app.add_option("-b,--bridge", c.bridge, "The default network's Linux bridge"), "bridge");
+  key(app.add_option("--bip", c.bip, "Address and subnet of the default bridge (CIDR)"), "bip");
 
   std::vector<std::string> rev(args.rbegin(), args.rend());
   if (!rev.empty()) {
@@ -434,7 +436,9 @@ base::Result<void> apply_config_file(std::string_view text, std::string_view fil
                                               "log-opts",
                                               "group",
                                               "cgroup-parent",
-                                              "shim-path"};
+                                              "shim-path",
+                                              "bridge",
+                                              "bip"};
   std::vector<std::string> unknown;
   std::vector<std::string> both;
   for (const auto& [k, v] : doc.items()) {
@@ -493,6 +497,10 @@ base::Result<void> apply_config_file(std::string_view text, std::string_view fil
         config.cgroup_parent = MYDOCKER_TRY(get_string(k, v));
       } else if (k == "shim-path") {
         config.shim_path = MYDOCKER_TRY(get_string(k, v));
+      } else if (k == "bridge") {
+        config.bridge = MYDOCKER_TRY(get_string(k, v));
+      } else if (k == "bip") {
+        config.bip = MYDOCKER_TRY(get_string(k, v));
       }
     }
     return base::ok();

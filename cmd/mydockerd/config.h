@@ -23,6 +23,11 @@
 //   -G, --group                group                  mydocker (socket group when it exists)
 //   --cgroup-parent            cgroup-parent          /mydocker
 //   --shim-path                shim-path              "" (mydocker-shim next to mydockerd)
+//   -b, --bridge               bridge                 mydocker0 (the default network's Linux
+//                                                     bridge, created when missing; "none":
+//                                                     no default bridge, loopback only)
+//   --bip                      bip                    "" (the default bridge's address/subnet,
+//                                                     e.g. 10.99.0.1/24; "" picks a free pool)
 //
 // As dockerd: a missing default config file is fine, a missing explicit one is an error; a
 // directive given both as a flag and in the file is refused ("the following directives are
@@ -74,6 +79,8 @@ struct Config {
   std::string group = "mydocker";
   std::string cgroup_parent = "/mydocker";
   std::string shim_path;
+  std::string bridge = "mydocker0";
+  std::string bip;
 
   // Derived after validation.
   std::vector<std::string> socket_paths() const;  // the paths of hosts (default when empty)

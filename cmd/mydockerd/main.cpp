@@ -115,6 +115,8 @@ engine::DaemonOptions daemon_options(const cfg::Config& c) {
     o.default_ulimits.push_back(engine::Ulimit{u.name, u.soft, u.hard});
   }
   o.cgroup_parent = c.cgroup_parent;
+  o.bridge = c.bridge == "none" ? "" : c.bridge;  // dockerd's -b none: no default bridge
+  o.bip = c.bip;
   o.registry.insecure_registries = c.insecure_registries;
   o.registry.mirrors = c.registry_mirrors;
   o.registry.host_mirrors = c.registry_host_mirrors;

@@ -256,6 +256,7 @@ base::Result<void> LocalDaemon::remove(std::string_view ref, bool force, bool /*
   }
   Status prev = info.state.status;
   info.state.status = MYDOCKER_TRY(state::transition(prev, state::Event::Remove));
+  release_network_locked(*c);  // engine/daemon/network.cpp
   if (auto r = remove_files_locked(*c); !r) {
     info.state.status = Status::Dead;
     (void)base::mkdir_all(container_dir(c->id()), 0710);

@@ -64,6 +64,10 @@
 #include "runtime/spec/signals.h"
 #include "runtime/state/container.h"
 
+namespace mydocker::engine::network {
+class Manager;
+}  // namespace mydocker::engine::network
+
 namespace mydocker::engine::build {
 class Builder;
 class Cache;
@@ -328,6 +332,50 @@ class LocalDaemon final : public Daemon {
   // dependency).
   std::shared_ptr<build::Cache> build_cache_;
   std::shared_ptr<build::Builder> builder_;
+
+  // --- network state (engine/daemon/network.cpp owns this section) ---
+ public:
+  base::Result<std::vector<network::Network>> network_list(
+      const std::map<std::string, std::vector<std::string>>& filters) override;
+  base::Result<network::Network> network_inspect(std::string_view ref) override;
+  base::Result<network::CreateResult> network_create(const network::CreateRequest& req) override;
+  base::Result<void> network_remove(std::string_view ref) override;
+  base::Result<void> network_connect(std::string_view ref,
+                                     const NetworkConnectRequest& req) override;
+  base::Result<void> network_disconnect(std::string_view ref,
+                                        const NetworkDisconnectRequest& req) override;
+  base::Result<std::vector<std::string>> network_prune(
+      const std::map<std::string, std::vector<std::string>>& filters) override;
+
+ private:
+  // The manager, opened on first use (records only; the kernel side comes up when needed).
+  base::Result<network::Manager*> network_manager();
+  // open(), after restore: when the records name user networks or endpoints (or a previous
+  // run left namespace files), brings bridges and the firewall table back and deletes veths
+  // and namespace files no running container owns.
+  base::Result<void> open_network();
+  static bool path_exists_dir(const std::string& dir);
+  void emit_network(const network::Network& n, std::string_view action,
+                    const std::string& container_id = {});
+  // Container start (run.cpp, after the spec is generated): for --network none, a named
+  // network or one connected through `network connect`, a namespace file of our own with
+  // loopback up and a veth per endpoint; the spec's network namespace then names the file.
+  // Other modes (default, bridge, host, container:) leave the spec as generated.
+  base::Result<void> setup_network_locked(Container& c, json& spec);
+  // /etc/hosts (`ip` for the hostname, --add-host) and resolv.conf (--dns) before a start.
+  base::Result<void> write_etc_locked(const ContainerInfo& info, const std::string& ip);
+  // The end of a run (cleanup_run_locked): the namespace file goes (and with it the veths).
+  void teardown_network_locked(Container& c);
+  // Container removal: its endpoints leave every network (addresses released).
+  void release_network_locked(Container& c);
+  // inspect/list: NetworkSettings (endpoints, published ports) when the container has any.
+  void fill_network_settings(ContainerInfo& info);
+  struct NetPorts;           // a running container's port reservations and bindings (network.cpp)
+  std::mutex net_ports_mu_;  // guards net_ports_ (a leaf lock)
+  std::map<std::string, std::shared_ptr<NetPorts>> net_ports_;  // by container ID
+  std::once_flag net_once_;
+  std::shared_ptr<network::Manager> net_;  // shared_ptr: incomplete here
+  std::optional<base::Error> net_error_;
 };
 
 }  // namespace mydocker::engine::detail

@@ -54,6 +54,8 @@ base::Result<void> LocalDaemon::start_locked(Container& c) {
       (*it)[1] > 0) {
     spec["process"]["consoleSize"] = {{"height", (*it)[0]}, {"width", (*it)[1]}};
   }
+  MYDOCKER_TRY(setup_network_locked(c, spec));  // engine/daemon/network.cpp
+  base::ScopeExit drop_network([&] { teardown_network_locked(c); });
   // The bundle lives in the volatile exec root: no fsync.
   MYDOCKER_TRY(base::write_file(bundle + "/config.json", spec.dump(), O_CREAT));
 
@@ -98,6 +100,7 @@ base::Result<void> LocalDaemon::start_locked(Container& c) {
     return err;
   }
   drop_state.dismiss();
+  drop_network.dismiss();
   (void)mnt.release();  // unmounted by cleanup_run_locked when the run ends
 
   Status next = MYDOCKER_TRY(state::transition(info.state.status, state::Event::Start));
@@ -153,6 +156,7 @@ void LocalDaemon::cleanup_run_locked(Container& c) {
     }
   }
   (void)base::remove_all(state_dir(id));
+  teardown_network_locked(c);
 }
 
 bool LocalDaemon::should_restart_locked(const Container& c) const {

@@ -105,6 +105,7 @@ base::Result<std::vector<ContainerInfo>> LocalDaemon::list(const ListOptions& op
     if (options.size) {
       fill_sizes(info);
     }
+    fill_network_settings(info);  // engine/daemon/network.cpp
   }
   return out;
 }
@@ -120,6 +121,7 @@ base::Result<ContainerInfo> LocalDaemon::inspect(std::string_view ref, bool size
   if (size) {
     fill_sizes(info);
   }
+  fill_network_settings(info);  // engine/daemon/network.cpp
   return info;
 }
 

@@ -377,6 +377,11 @@ bool PrivateDaemon::start(const std::vector<std::string>& extra_flags) {
                                    "--config-file",     config_file_,  "--cgroup-parent",
                                    cgroup_parent_};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  // No default bridge unless the test asks for one (tests/integration/network): the host's
+  // networking stays untouched and containers get loopback only.
+  if (std::find(extra_flags.begin(), extra_flags.end(), "--bridge") == extra_flags.end()) {
+    argv.insert(argv.end(), {"--bridge", "none"});
+  }
   pid_ = spawn(argv, log_file_);
   if (pid_ < 0) {
     ADD_FAILURE() << "cannot spawn " << mydockerd_path();
