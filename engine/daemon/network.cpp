@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // LocalDaemon's networks: the Daemon network methods over network::Manager, and the start-up
 // reconciliation of the kernel side with the records.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "engine/daemon/local_daemon_impl.h"
 #include "engine/fs/etc_files.h"
+#include "engine/network/dns.h"
 #include "engine/network/firewall.h"
 #include "engine/network/manager.h"
 #include "engine/network/netns.h"
@@ -126,12 +131,80 @@ std::string ports_file(const std::string& state_dir) {
   return state_dir + "/ports.json";
 }
 
+// A socket bound to 127.0.0.11:53 inside the namespace at `netns` (TCP: listening); the
+// descriptor keeps the socket there after the thread that made it has left.
+base::Result<base::Fd> dns_socket(const std::string& netns, int type) {
+  auto ns = MYDOCKER_TRY(k::NetNs::open(netns));
+  base::Fd out;
+  MYDOCKER_TRY(ns.run([&]() -> base::Result<void> {
+    int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      return base::sys_error("socket");
+    }
+    out = base::Fd::adopt(fd);
+    int one = 1;
+    (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(53);
+    sa.sin_addr.s_addr = htonl(0x7f00000b);  // 127.0.0.11
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) < 0) {
+      return base::sys_error("bind `127.0.0.11:53`");
+    }
+    if (type == SOCK_STREAM && ::listen(fd, 16) < 0) {
+      return base::sys_error("listen on `127.0.0.11:53`");
+    }
+    return {};
+  }));
+  return out;
+}
+
+// The embedded DNS responder of a container on user networks: names from the store (so
+// containers started or connected later resolve at once), the rest forwarded to --dns or the
+// host's nameservers.
+base::Result<std::unique_ptr<network::dns::Responder>> start_dns(network::Manager& m,
+                                                                 const ContainerInfo& info) {
+  auto udp = MYDOCKER_TRY(dns_socket(m.netns_path(info.id), SOCK_DGRAM));
+  auto tcp = MYDOCKER_TRY(dns_socket(m.netns_path(info.id), SOCK_STREAM));
+  network::dns::Names names;
+  auto* store = &m.store();
+  std::string id = info.id;
+  names.lookup = [store, id](std::string_view name) { return store->lookup(id, name); };
+  names.reverse = [store, id](network::Ipv4 ip) { return store->reverse_lookup(id, ip); };
+  std::vector<std::string> dns;
+  if (auto d = info.host_config.extra.find("Dns");
+      d != info.host_config.extra.end() && d->is_array()) {
+    for (const auto& v : *d) {
+      if (v.is_string()) {
+        dns.push_back(v.get<std::string>());
+      }
+    }
+  }
+  network::dns::ResponderOptions ro;
+  ro.upstreams = network::dns::upstreams_for(
+      network::dns::parse_resolv_conf(base::read_file("/etc/resolv.conf").value_or("")), dns);
+  return network::dns::Responder::start(std::move(udp), std::move(tcp), std::move(names),
+                                        std::move(ro));
+}
+
+// A container on at least one user-defined network gets the embedded DNS.
+bool wants_dns(network::Manager& m, const std::string& id) {
+  for (const auto& [name, ep] : m.store().endpoints_of(id)) {
+    (void)ep;
+    if (auto n = m.store().find(name); n && !n->predefined()) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 struct LocalDaemon::NetPorts {
   std::vector<k::PortReservation> reservations;
   std::vector<k::PortMapping> mappings;
   nlohmann::ordered_json bindings = nlohmann::ordered_json::object();  // "80/tcp": [{HostIp..}]
+  std::unique_ptr<network::dns::Responder> dns;  // on user networks: 127.0.0.11 inside
 };
 
 base::Result<network::Manager*> LocalDaemon::network_manager() {
@@ -184,6 +257,22 @@ base::Result<void> LocalDaemon::open_network() {
   }
   // Running containers keep their published ports: the same host ports reserved again and
   // their map elements back in the (replaced) table.
+  for (const auto& c : snapshot()) {
+    std::lock_guard lk(c->mu);
+    if (live.count(c->id()) == 0 || !wants_dns(*m, c->id()) ||
+        !k::is_netns_file(m->netns_path(c->id()))) {
+      continue;
+    }
+    auto np = std::make_shared<NetPorts>();
+    auto r = start_dns(*m, c->rec.info);
+    if (!r) {
+      spdlog::warn("container {}: DNS responder: {}", c->id(), r.error().to_string());
+      continue;
+    }
+    np->dns = std::move(*r);
+    std::lock_guard plk(net_ports_mu_);
+    net_ports_[c->id()] = np;
+  }
   for (const auto& id : live) {
     auto text = base::read_file(ports_file(state_dir(id)));
     if (!text) {
@@ -193,7 +282,15 @@ base::Result<void> LocalDaemon::open_network() {
     if (record.is_discarded() || !record.is_array()) {
       continue;
     }
-    auto np = std::make_shared<NetPorts>();
+    std::shared_ptr<NetPorts> np;
+    {
+      std::lock_guard plk(net_ports_mu_);
+      auto& slot = net_ports_[id];
+      if (!slot) {
+        slot = std::make_shared<NetPorts>();
+      }
+      np = slot;
+    }
     for (const auto& e : record) {
       auto hip = k::Ipv4Addr::parse(e.value("host_ip", ""));
       auto cip = k::Ipv4Addr::parse(e.value("container_ip", ""));
@@ -216,8 +313,6 @@ base::Result<void> LocalDaemon::open_network() {
     if (auto r = m->add_ports(id, np->mappings); !r) {
       spdlog::warn("container {}: publish its ports again: {}", id, r.error().message());
     }
-    std::lock_guard plk(net_ports_mu_);
-    net_ports_[id] = np;
   }
   return {};
 }
@@ -413,8 +508,12 @@ base::Result<void> LocalDaemon::setup_network_locked(Container& c, json& spec) {
   // DNAT map elements for all of them at once. Recorded in the state dir, so a restarted
   // daemon takes the same ports back.
   auto wanted = MYDOCKER_TRY(wanted_ports(info));
+  bool dns = !first_ip.empty() && wants_dns(*m, info.id);
+  auto np = std::make_shared<NetPorts>();
+  if (dns) {
+    np->dns = MYDOCKER_TRY_CTX(start_dns(*m, info), "start the DNS responder of {}", info.id);
+  }
   if (!wanted.empty() && !first_ip.empty()) {
-    auto np = std::make_shared<NetPorts>();
     auto cip = MYDOCKER_TRY(k::Ipv4Addr::parse(first_ip));
     nlohmann::json record = nlohmann::json::array();
     for (const auto& w : wanted) {
@@ -433,10 +532,18 @@ base::Result<void> LocalDaemon::setup_network_locked(Container& c, json& spec) {
     }
     MYDOCKER_TRY(base::write_file(ports_file(state_dir(info.id)), record.dump(), O_CREAT));
     MYDOCKER_TRY(m->add_ports(info.id, np->mappings));
+  }
+  if (dns || !np->mappings.empty()) {
     std::lock_guard plk(net_ports_mu_);
     net_ports_[info.id] = np;
   }
   MYDOCKER_TRY(write_etc_locked(info, first_ip));
+  if (dns && !info.resolv_conf_path.empty()) {
+    // nameserver 127.0.0.11 with the host's search and options (Docker's rebuildDNS).
+    auto host = network::dns::parse_resolv_conf(base::read_file("/etc/resolv.conf").value_or(""));
+    MYDOCKER_TRY(base::write_file_atomic(info.resolv_conf_path,
+                                         network::dns::embedded_resolv_conf(host, {}, {})));
+  }
   drop.dismiss();
   return {};
 }

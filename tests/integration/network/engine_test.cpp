@@ -167,9 +167,19 @@ TEST_F(RootNetworkE2e, CreateListInspectRemove) {
 TEST_F(RootNetworkE2e, ContainersOnANetworkReachEachOtherAndNotOthers) {
   create_network(net_, 2);
   create_network(net_ + "2", 3);
-  Output a = daemon_->cli({"run", "-d", "--network", net_, "--ip", ip(2, 10), "busybox", "httpd",
-                           "-f", "-p", "8080", "-h", "/etc"});
+  Output a = daemon_->cli({"run", "-d", "--network", net_, "--ip", ip(2, 10), "--name",
+                           "web" + net_, "--network-alias", "www" + net_, "busybox", "httpd", "-f",
+                           "-p", "8080", "-h", "/etc"});
   ASSERT_EQ(a.status, 0) << a.all();
+  // By name and alias through the embedded DNS (127.0.0.11). (Unknown names would be forwarded
+  // to the host's resolvers: not tried, tests stay on loopback and their own bridges.)
+  for (const std::string& name : {"web" + net_, "www" + net_}) {
+    Output ns = daemon_->cli({"run", "--rm", "--network", net_, "busybox", "nslookup", name});
+    EXPECT_NE(ns.out.find("Address: " + ip(2, 10)), std::string::npos) << name << ns.all();
+  }
+  Output conf =
+      daemon_->cli({"run", "--rm", "--network", net_, "busybox", "cat", "/etc/resolv.conf"});
+  EXPECT_NE(conf.out.find("nameserver 127.0.0.11\n"), std::string::npos) << conf.all();
   // Same network: by address (the server may take a moment to listen).
   EXPECT_TRUE(eventually(
       [&] { return http_from(net_, ip(2, 10), "hostname", 2) == trim_nl(a.out).substr(0, 12); },
