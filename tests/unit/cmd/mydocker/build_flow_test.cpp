@@ -148,18 +148,21 @@ class BuildFlowTest : public ::testing::Test {
       "\"}}\r\n"
       "{\"stream\":\"Successfully built aaaaaaaaaaaa\\n\"}\r\n";
 
+  // The fake serves one request per connection, so it says so: a client that kept the ping's
+  // connection for the build would race the close (the docker CLI then fails its upload).
   FakeDaemon fake_{[this](const FakeRequest& req, int fd) {
     if (req.target.find("/_ping") != std::string::npos) {
       FakeDaemon::send_all(fd,
                            std::string("HTTP/1.1 200 OK\r\nApi-Version: 1.44\r\nOstype: linux\r\n"
-                                       "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\n") +
+                                       "Connection: close\r\nContent-Type: text/plain\r\n"
+                                       "Content-Length: 2\r\n\r\n") +
                                (req.method == "HEAD" ? "" : "OK"));
       return;
     }
     if (req.target.find("/build") != std::string::npos) {
       FakeDaemon::send_all(fd,
-                           "HTTP/1.1 200 OK\r\nApi-Version: 1.44\r\nContent-Type: "
-                           "application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                           "HTTP/1.1 200 OK\r\nApi-Version: 1.44\r\nConnection: close\r\n"
+                           "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
                                FakeDaemon::chunk(answer_) + "0\r\n\r\n");
       return;
     }
