@@ -32,9 +32,11 @@ start_mydockerd() {
     mount -t tmpfs -o mode=0700 tmpfs "$work/exec"
   fi
   echo '{}' >"$work/daemon.json"
+  # No default bridge, like the private dockerd below (--bridge none): the same work on both
+  # sides, and nothing left on the host's network (a bridge outlives its daemon).
   "$bin/mydockerd" --data-root "$work/data" --exec-root "$work/exec" -H "unix://$sock" \
     --pidfile "$work/mydockerd.pid" --config-file "$work/daemon.json" \
-    --cgroup-parent "$cgparent" 2>"$work/mydockerd.log" &
+    --cgroup-parent "$cgparent" --bridge none 2>"$work/mydockerd.log" &
   dpid=$!
   wait_socket "$sock" "$dpid" "$work/mydockerd.log"
   MYDOCKER_HOST=unix://$sock scripts/make-busybox-image.sh "$bin/mydocker" >/dev/null
