@@ -3,7 +3,8 @@
 #
 #   - RelWithDebInfo keeps line tables only (-g1): backtraces and perf still resolve to
 #     file:line, while full variable info for every inlined json/CLI11 template cost a fifth
-#     of the compile time. The Debug (sanitizer) build keeps full -g.
+#     of the compile time. The sanitizer build (CI's second pass) uses -g1 too: ASan/UBSan
+#     reports need file:line, not variables. A plain Debug build keeps full -g.
 #   - lld links when the compiler accepts -fuse-ld=lld (MYDOCKER_LINKER=lld, the default;
 #     set it to "" for the system linker). Debian package: lld.
 #   - Precompiled headers (MYDOCKER_PCH=ON): one PCH of the standard library, fmt and
@@ -22,7 +23,11 @@ option(MYDOCKER_PCH "Precompile the standard and third-party headers" ON)
 set(MYDOCKER_LINKER "lld" CACHE STRING "Linker for -fuse-ld= (empty: the compiler's default)")
 
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
-  add_compile_options($<$<AND:$<CONFIG:RelWithDebInfo>,$<COMPILE_LANGUAGE:CXX,C>>:-g1>)
+  if(MYDOCKER_SANITIZE)
+    add_compile_options($<$<COMPILE_LANGUAGE:CXX,C>:-g1>)
+  else()
+    add_compile_options($<$<AND:$<CONFIG:RelWithDebInfo>,$<COMPILE_LANGUAGE:CXX,C>>:-g1>)
+  endif()
 endif()
 
 if(MYDOCKER_LINKER)
