@@ -105,12 +105,10 @@ base::Result<void> validate_digest(std::string_view digest);
 // rather than a repository name.
 bool is_full_hex_id(std::string_view text);
 
-// Docker's FamiliarMatch: shell-style `pattern` (Go's path.Match: `*`, `?`, `[...]`, `\`
-// escapes; `*` does not cross `/`) against the familiar string, then the familiar name.
+// Docker's FamiliarMatch: shell-style `pattern` (Go's path.Match, base::path_match: `*`, `?`,
+// `[...]`, `\` escapes; `*` does not cross `/`) against the familiar string, then the
+// familiar name.
 // A malformed pattern is InvalidArgument "syntax error in pattern".
 base::Result<bool> familiar_match(std::string_view pattern, const Reference& ref);
-
-// Go's path.Match, exposed for filters that glob other things.
-base::Result<bool> path_match(std::string_view pattern, std::string_view name);
 
 }  // namespace mydocker::image::reference

@@ -10,6 +10,7 @@
 
 #include "image/reference/reference.h"
 #include "runtime/base/error.h"
+#include "runtime/base/path_match.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace ref = mydocker::image::reference;
@@ -72,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   std::vector<std::string_view> glob = split_lines(text, 2);
   glob.resize(2);
-  if (auto m = ref::path_match(glob[0], glob[1]); !m) {
+  if (auto m = mydocker::base::path_match(glob[0], glob[1]); !m) {
     FUZZ_CHECK(m.error().code() == ErrorCode::InvalidArgument);
   }
   if (auto named = ref::Reference::parse(glob[1])) {

@@ -205,47 +205,6 @@ TEST(ReferenceTest, ValidatorsAlone) {
   EXPECT_FALSE(is_full_hex_id(std::string(64, 'A')));
 }
 
-struct Glob {
-  std::string pattern;
-  std::string name;
-  bool match;
-};
-
-TEST(ReferenceTest, PathMatchLikeGo) {
-  const std::vector<Glob> cases = {
-      {"abc", "abc", true},
-      {"*", "abc", true},
-      {"*c", "abc", true},
-      {"a*", "a", true},
-      {"a*", "ab/c", false},
-      {"a*/b", "abc/b", true},
-      {"a*b*c", "axbxc", true},
-      {"ab[c]", "abc", true},
-      {"ab[b-d]", "abc", true},
-      {"ab[^c]", "abc", false},
-      {"ab[^e-g]", "abc", true},
-      {"a\\*b", "a*b", true},
-      {"a\\*b", "ab", false},
-      {"a?b", "a/b", false},
-      {"a?b", "axb", true},
-      {"*x", "xxx", true},
-      {"a*b?c*x", "abxbbxdbxebxczzx", true},
-      {"a*b?c*x", "abxbbxdbxebxczzy", false},
-  };
-  for (const Glob& g : cases) {
-    SCOPED_TRACE(g.pattern + " vs " + g.name);
-    auto m = path_match(g.pattern, g.name);
-    ASSERT_TRUE(m) << m.error().to_string();
-    EXPECT_EQ(*m, g.match);
-  }
-  for (const std::string bad : {"[", "a[", "[^", "ab[-c]", "a\\", "[x-]", "*x["}) {
-    SCOPED_TRACE(bad);
-    auto m = path_match(bad, "abc");
-    ASSERT_FALSE(m);
-    EXPECT_EQ(m.error().message(), "syntax error in pattern");
-  }
-}
-
 TEST(ReferenceTest, FamiliarMatchTriesStringThenName) {
   auto r = Reference::parse("busybox:latest");
   ASSERT_TRUE(r);
