@@ -21,14 +21,6 @@ struct Line {
   std::string args;         // the rest, trimmed
 };
 
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
 std::string to_upper(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
@@ -63,7 +55,7 @@ std::vector<Line> split_lines(const std::vector<std::string>& changes) {
     size_t sp = p.find_first_of(" \t");
     Line l;
     l.number = start;
-    l.instruction = to_lower(p.substr(0, sp));
+    l.instruction = base::ascii_lower(p.substr(0, sp));
     l.args = sp == std::string_view::npos ? "" : std::string(base::trim(p.substr(sp)));
     out.push_back(std::move(l));
     pending.clear();
@@ -71,7 +63,7 @@ std::vector<Line> split_lines(const std::vector<std::string>& changes) {
   if (!pending.empty()) {
     std::string_view p = base::trim(pending);
     size_t sp = p.find_first_of(" \t");
-    out.push_back({start, to_lower(p.substr(0, sp)),
+    out.push_back({start, base::ascii_lower(p.substr(0, sp)),
                    sp == std::string_view::npos ? "" : std::string(base::trim(p.substr(sp)))});
   }
   return out;
@@ -221,7 +213,7 @@ base::Result<void> apply_one(content::RunConfig& c, const Line& l) {
       if (port.find('/') == std::string::npos) {
         port += "/tcp";
       }
-      std::string proto = to_lower(port.substr(port.find('/') + 1));
+      std::string proto = base::ascii_lower(port.substr(port.find('/') + 1));
       std::string num = port.substr(0, port.find('/'));
       if (num.empty() || (proto != "tcp" && proto != "udp" && proto != "sctp")) {
         return make_error(ErrorCode::InvalidArgument, "invalid containerPort: {}", num);

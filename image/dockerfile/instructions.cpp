@@ -24,14 +24,6 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
 // An instruction's `--flags` (BuildKit's BFlags): each instruction declares what it takes;
 // anything else is refused.
 class Flags {
@@ -82,7 +74,7 @@ class Flags {
           if (has_value && value.empty()) {
             return invalid(fmt::format("missing a value on flag: {}", arg));
           }
-          std::string l = lower(value);
+          std::string l = base::ascii_lower(value);
           if (l.empty() || l == "true") {
             it->value = "true";
           } else if (l == "false") {
@@ -284,7 +276,7 @@ std::string strip_onbuild(std::string_view original) {
   while (i < original.size() && space(original[i])) {
     ++i;
   }
-  if (lower(original.substr(i, 7)) == "onbuild") {
+  if (base::ascii_lower(original.substr(i, 7)) == "onbuild") {
     i += 7;
     while (i < original.size() && space(original[i])) {
       ++i;
@@ -361,8 +353,8 @@ base::Result<Command> parse_command(const Node& node) {
   }
   if (kw == "from") {
     FromCmd c;
-    if (args.size() == 3 && lower(args[1]) == "as") {
-      c.stage_name = lower(args[2]);
+    if (args.size() == 3 && base::ascii_lower(args[1]) == "as") {
+      c.stage_name = base::ascii_lower(args[2]);
       if (!valid_stage_name(c.stage_name)) {
         return invalid(fmt::format(
             "invalid name for build stage: {}, name can't start with a number or contain symbols",

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "runtime/base/path_match.h"
+#include "runtime/base/strings.h"
 
 namespace mydocker::image::reference {
 namespace {
@@ -33,16 +34,6 @@ bool is_hex(char c) {
 }
 bool is_lower_hex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
 }
 
 // [a-z0-9]+ ( ( [._] | __ | [-]+ ) [a-z0-9]+ )*
@@ -248,8 +239,9 @@ std::pair<std::string, std::string> split_docker_domain(std::string_view text) {
   std::string remainder;
   size_t slash = text.find('/');
   std::string_view first = slash == std::string_view::npos ? text : text.substr(0, slash);
-  if (slash == std::string_view::npos || (first.find_first_of(".:") == std::string_view::npos &&
-                                          first != "localhost" && to_lower(first) == first)) {
+  if (slash == std::string_view::npos ||
+      (first.find_first_of(".:") == std::string_view::npos && first != "localhost" &&
+       base::ascii_lower(first) == first)) {
     domain = kDefaultDomain;
     remainder = text;
   } else {
@@ -331,13 +323,13 @@ base::Result<Reference> Reference::parse(std::string_view text) {
   auto [domain, remainder] = split_docker_domain(text);
   std::string_view remote_name = remainder;
   remote_name = remote_name.substr(0, remote_name.find(':'));
-  if (to_lower(remote_name) != remote_name) {
+  if (base::ascii_lower(remote_name) != remote_name) {
     return make_error(ErrorCode::InvalidArgument, "{}", kErrUppercase);
   }
   std::string full = domain + "/" + remainder;
   std::optional<Match> m = match_reference(full);
   if (!m) {
-    if (match_reference(to_lower(full))) {
+    if (match_reference(base::ascii_lower(full))) {
       return make_error(ErrorCode::InvalidArgument, "{}", kErrUppercase);
     }
     return make_error(ErrorCode::InvalidArgument, "{}", kErrFormat);

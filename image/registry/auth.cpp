@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/base/file.h"
+#include "runtime/base/strings.h"
 
 namespace mydocker::image::registry {
 
@@ -18,16 +19,6 @@ bool is_tchar(char c) {
     return true;
   }
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
 }
 
 class ChallengeParser {
@@ -46,7 +37,7 @@ class ChallengeParser {
       if (scheme.empty()) {
         return fail(fmt::format("expected an auth scheme at offset {}", pos_));
       }
-      c.scheme = lower(scheme);
+      c.scheme = base::ascii_lower(scheme);
       skip_ws();
       // Parameters: name=value pairs separated by commas, until a token not followed by '='
       // (the next challenge's scheme) or the end.
@@ -90,7 +81,7 @@ class ChallengeParser {
             return fail(fmt::format("bad value for `{}`", name));
           }
         }
-        c.params[lower(name)] = value;
+        c.params[base::ascii_lower(name)] = value;
         skip_ws();
         if (at_end()) {
           break;
@@ -237,7 +228,7 @@ std::string normalize_registry_host(std::string_view key) {
   if (size_t slash = k.find('/'); slash != std::string_view::npos) {
     k = k.substr(0, slash);
   }
-  std::string host = lower(k);
+  std::string host = base::ascii_lower(k);
   if (host == "index.docker.io" || host == "registry-1.docker.io") {
     return "docker.io";
   }

@@ -84,16 +84,6 @@ std::string host_only(std::string_view url) {
   return hp.substr(0, hp.rfind(':'));
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
-}
-
 std::string getenv_any(const char* upper, const char* lower_name) {
   for (const char* n : {upper, lower_name}) {
     if (const char* v = std::getenv(n); v != nullptr && *v != '\0') {
@@ -249,7 +239,7 @@ std::string ProxyConfig::proxy_for(std::string_view url) const {
     rest.remove_prefix(at + 1);
   }
   auto [host, port] = split_host_port(rest);
-  host = lower(host);
+  host = base::ascii_lower(host);
   if (port.empty()) {
     port = https ? "443" : "80";
   }
@@ -257,7 +247,7 @@ std::string ProxyConfig::proxy_for(std::string_view url) const {
     return {};
   }
   for (const std::string& raw : base::split(no_proxy, ',')) {
-    std::string entry = lower(base::trim(raw));
+    std::string entry = base::ascii_lower(base::trim(raw));
     if (entry == "*") {
       return {};
     }

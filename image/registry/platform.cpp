@@ -12,16 +12,6 @@ using base::make_error;
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
-}
-
 void normalize(PlatformSpec& p) {
   std::string& a = p.architecture;
   if (a == "x86_64" || a == "x86-64") {
@@ -66,7 +56,7 @@ std::string PlatformSpec::str() const {
 }
 
 base::Result<PlatformSpec> parse_platform(std::string_view text) {
-  std::vector<std::string> parts = base::split(lower(text), '/');
+  std::vector<std::string> parts = base::split(base::ascii_lower(text), '/');
   PlatformSpec p;
   bool bad = parts.empty() || parts.size() > 3;
   for (const std::string& s : parts) {
@@ -124,8 +114,9 @@ base::Result<content::Descriptor> select_platform(const content::Index& index,
     if (!d.platform) {
       continue;
     }
-    PlatformSpec have{lower(d.platform->os), lower(d.platform->architecture),
-                      lower(d.platform->variant)};
+    PlatformSpec have{base::ascii_lower(d.platform->os),
+                      base::ascii_lower(d.platform->architecture),
+                      base::ascii_lower(d.platform->variant)};
     normalize(have);
     if (have.os != want.os || have.architecture != want.architecture) {
       continue;

@@ -58,4 +58,32 @@ std::optional<uint64_t> parse_uint64(std::string_view s) {
   return v;
 }
 
+namespace {
+
+char lower_char(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+}  // namespace
+
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    c = lower_char(c);
+  }
+  return out;
+}
+
+bool ascii_iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower_char(a[i]) != lower_char(b[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace mydocker::base
