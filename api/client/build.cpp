@@ -146,12 +146,7 @@ base::Result<BuildResult> Client::build(const BuildOptions& options, const BodyS
   req.body_source = context;  // chunked, as the docker CLI sends it (171)
   HttpResponse head = MYDOCKER_TRY(conn.send(req));
   if (head.status >= 400) {
-    std::string data;
-    MYDOCKER_TRY(conn.read_body(head, [&](std::string_view d) {
-      data.append(d);
-      return true;
-    }));
-    return daemon_error(head.status, data);
+    return read_daemon_error(conn, head);
   }
   BuildResult result;
   BuildReader reader(sink, result);

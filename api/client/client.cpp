@@ -135,6 +135,19 @@ base::Error daemon_error(int status, std::string_view body) {
   return base::Error(code_from_status(status), "Error response from daemon: " + message);
 }
 
+base::Error read_daemon_error(HttpConnection& conn, const HttpResponse& head) {
+  std::string data;
+  if (auto r = conn.read_body(head,
+                              [&](std::string_view d) {
+                                data.append(d);
+                                return true;
+                              });
+      !r) {
+    return std::move(r).error();
+  }
+  return daemon_error(head.status, data);
+}
+
 std::string Client::versioned(std::string_view path) const {
   return fmt::format("/v{}{}", api_version_, path);
 }
@@ -174,15 +187,15 @@ base::Result<HttpResponse> Client::request(std::string_view method, std::string_
     req.body = body->dump();
   }
   HttpResponse head = MYDOCKER_TRY(conn.send(req));
-  if (head.status >= 400 || !sink) {
+  if (head.status >= 400) {
+    return read_daemon_error(conn, head);
+  }
+  if (!sink) {
     std::string data;
     MYDOCKER_TRY(conn.read_body(head, [&](std::string_view d) {
       data.append(d);
       return true;
     }));
-    if (head.status >= 400) {
-      return daemon_error(head.status, data);
-    }
     head.body = std::move(data);
     return head;
   }
@@ -329,12 +342,7 @@ base::Result<Client::PendingWait> Client::container_wait_begin(const std::string
                query_string({{"condition", condition}});
   HttpResponse head = MYDOCKER_TRY(conn.send(req));
   if (head.status >= 400) {
-    std::string data;
-    MYDOCKER_TRY(conn.read_body(head, [&](std::string_view d) {
-      data.append(d);
-      return true;
-    }));
-    return daemon_error(head.status, data);
+    return read_daemon_error(conn, head);
   }
   return PendingWait(std::move(conn), std::move(head));
 }
@@ -512,12 +520,7 @@ base::Result<void> Client::progress_upload(std::string_view path, const Query& q
   req.body_length = length;
   HttpResponse head = MYDOCKER_TRY(conn.send(req));
   if (head.status >= 400) {
-    std::string data;
-    MYDOCKER_TRY(conn.read_body(head, [&](std::string_view d) {
-      data.append(d);
-      return true;
-    }));
-    return daemon_error(head.status, data);
+    return read_daemon_error(conn, head);
   }
   ProgressReader reader(sink);
   MYDOCKER_TRY(conn.read_body(head, [&](std::string_view d) { return reader.feed(d); }));

@@ -45,6 +45,9 @@ base::Result<std::pair<std::string, std::string>> parse_filter_arg(std::string_v
 std::string path_escape(std::string_view s);
 // The error for a daemon answer with status >= 400 (see the header comment).
 base::Error daemon_error(int status, std::string_view body);
+// daemon_error() for the answer whose head `conn` just read (status >= 400), after reading its
+// body; an error reading the body is returned instead.
+base::Error read_daemon_error(HttpConnection& conn, const HttpResponse& head);
 base::ErrorCode code_from_status(int status);
 
 struct ContainerListOptions {

@@ -45,12 +45,7 @@ base::Result<HijackedConnection> hijack(HttpConnection conn, HttpRequest req) {
   req.upgrade = true;
   HttpResponse head = MYDOCKER_TRY(conn.send(req));
   if (head.status >= 400) {
-    std::string data;
-    MYDOCKER_TRY(conn.read_body(head, [&](std::string_view d) {
-      data.append(d);
-      return true;
-    }));
-    return daemon_error(head.status, data);
+    return read_daemon_error(conn, head);
   }
   if (head.status != 101 && (head.status < 200 || head.status > 299)) {
     return base::make_error(base::ErrorCode::Unavailable,
