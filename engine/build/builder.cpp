@@ -914,6 +914,8 @@ base::Result<void> BuildRun::dispatch_copy(Stage& st, const df::Instruction& ins
                                   "unable to convert uid/gid chown string to host mapping");
   }
   opts.mode = mode;
+  // moby's dispatchCopy: COPY --from without --chown keeps the source's owners.
+  opts.keep_owner = from_set && chown.empty();
   opts.unpack_archives = add != nullptr && (!add->unpack || *add->unpack);
   opts.workdir = st.state.config.working_dir.empty() ? "/" : st.state.config.working_dir;
 

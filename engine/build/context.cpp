@@ -41,6 +41,7 @@ struct Node {
   NodeInfo info;
   Sha sha{};
   std::shared_ptr<const std::string> data;  // content not written yet (see materialize())
+  std::string link_to;  // a hard link still in memory: the first name of its file
 };
 
 void apply_dir_meta(int root, const std::string& path, const NodeInfo& info) {
@@ -148,17 +149,29 @@ struct State : internal::Backend {
     }
     base::Fd dir;
     std::string dir_path = "\n";  // no path is this
-    for (auto& [path, node] : nodes) {
-      bool file = S_ISREG(node.info.mode);
-      if (path.empty() || (file && !files) || (!file && structure)) {
-        continue;
+    // Hard links after the files they name (which may sort after them).
+    for (bool links : {false, true}) {
+      for (auto& [path, node] : nodes) {
+        bool file = S_ISREG(node.info.mode);
+        if (path.empty() || (file && !files) || (!file && structure) ||
+            (links != !node.link_to.empty())) {
+          continue;
+        }
+        auto [parent, name] = image::layers::split_parent(path);
+        if (parent != dir_path) {
+          dir = MYDOCKER_TRY(image::layers::open_dir_in_root(root_fd, std::string(parent)));
+          dir_path = std::string(parent);
+        }
+        if (links) {
+          if (::linkat(root_fd.get(), node.link_to.c_str(), dir.get(), std::string(name).c_str(),
+                       0) < 0) {
+            return base::sys_error("link `{}` in the build context", path);
+          }
+          node.data.reset();
+          continue;
+        }
+        MYDOCKER_TRY(write_node(dir.get(), path, std::string(name), node));
       }
-      auto [parent, name] = image::layers::split_parent(path);
-      if (parent != dir_path) {
-        dir = MYDOCKER_TRY(image::layers::open_dir_in_root(root_fd, std::string(parent)));
-        dir_path = std::string(parent);
-      }
-      MYDOCKER_TRY(write_node(dir.get(), path, std::string(name), node));
     }
     structure = true;
     on_disk = files;
@@ -222,6 +235,11 @@ struct State : internal::Backend {
   // Drops `rel` and everything below it, from memory and disk.
   void remove(const std::string& rel) {
     std::string prefix = rel + "/";
+    for (auto& [path, node] : nodes) {  // hard links to what goes become copies
+      if (node.link_to == rel || node.link_to.starts_with(prefix)) {
+        node.link_to.clear();
+      }
+    }
     for (auto it = nodes.lower_bound(prefix); it != nodes.end() && it->first.starts_with(prefix);) {
       it = nodes.erase(it);
     }
@@ -414,7 +432,11 @@ class Receiver {
           ::linkat(impl_.root_fd.get(), target->c_str(), dir, base.c_str(), 0) < 0) {
         return base::sys_error("link `{}` in the build context", rel);
       }
-      impl_.nodes.emplace(rel, t->second);  // in memory: written as a copy if ever
+      Node link = t->second;
+      if (!impl_.on_disk && link.link_to.empty()) {
+        link.link_to = *target;  // linked when written out (materialize())
+      }
+      impl_.nodes.emplace(rel, std::move(link));
       return base::ok();
     }
     switch (type) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // COPY/ADD as the classic builder's copier does it (builder/dockerfile/copy.go): a directory
 // copies its contents, a file copies to `dest` or `dest/<name>`, everything written is owned
-// by the --chown identity (0:0 without it) and keeps the source's mode and mtime.
+// by the --chown identity (0:0 without it; COPY --from: the source's owners) and keeps the
+// source's mode and mtime (see copy.h for the set-id bits).
 //
 // Paths inside the rootfs are resolved as FollowSymlinkInScope does (symlinks expanded as if
 // the rootfs were `/`), then every write goes through directory fds opened without following
@@ -13,9 +14,11 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 
 #include "engine/build/tree_internal.h"
@@ -143,18 +146,61 @@ base::Result<void> copy_bytes(int in, int out, const std::string& name) {
   }
 }
 
-struct Writer {
-  Owner owner;
-  std::optional<uint32_t> mode;
+// The file capabilities Docker's tar keeps (pkg/archive reads security.capability only).
+constexpr const char* kCapabilityXattr = "security.capability";
 
-  uint32_t perm(const struct stat& st) const {
-    return mode ? (*mode & 07777) : (st.st_mode & 07777);
+base::Result<void> copy_capability(int in, int out, const std::string& name) {
+  char value[512];
+  ssize_t n = ::fgetxattr(in, kCapabilityXattr, value, sizeof value);
+  if (n <= 0) {
+    return base::ok();  // none (ENODATA), or a filesystem without xattrs
   }
+  // As Docker's untar: a destination that cannot hold it is no error.
+  if (::fsetxattr(out, kCapabilityXattr, value, static_cast<size_t>(n), 0) < 0 &&
+      errno != ENOTSUP && errno != EPERM) {
+    return base::sys_error("set `{}` of `{}`", kCapabilityXattr, name);
+  }
+  return base::ok();
+}
+
+class Writer {
+ public:
+  explicit Writer(const CopyOptions& options)
+      : owner_(options.owner.value_or(Owner{})),
+        keep_owner_(options.keep_owner && !options.owner),
+        mode_(options.mode) {}
+
+  const Owner& owner() const { return owner_; }
+  const std::optional<uint32_t>& mode() const { return mode_; }
 
   // One non-directory entry `sname` of `sdir` written as `dname` in `ddir` (replacing what
   // is there, never following it).
   base::Result<void> leaf(int sdir, const std::string& sname, const struct stat& st, int ddir,
-                          const std::string& dname) const {
+                          const std::string& dname) {
+    return leaf(sdir, sname, st, ddir, dname, nullptr);
+  }
+
+  // The entries of directory `src` into directory `dst` (tar-like: directories merged, the
+  // rest replaced). Hard links among them stay hard links, as the tar Docker copies through
+  // records a second name of an inode as a link to the first.
+  base::Result<void> copy_dir(int src, int dst) {
+    seen_.clear();
+    top_ = dst;
+    return contents(src, dst, "");
+  }
+
+ private:
+  uint32_t perm(const struct stat& st) const {
+    return mode_ ? (*mode_ & 07777) : (st.st_mode & 07777);
+  }
+  Owner owner_of(const struct stat& st) const {
+    return keep_owner_ ? Owner{st.st_uid, st.st_gid} : owner_;
+  }
+
+  // `rel`: the entry's path below the copied directory (hard links are tracked there), or
+  // null for a single file.
+  base::Result<void> leaf(int sdir, const std::string& sname, const struct stat& st, int ddir,
+                          const std::string& dname, const std::string* rel) {
     if (dname.empty() || dname == "." || dname == ".." || dname.find('/') != std::string::npos) {
       return base::make_error(ErrorCode::InvalidArgument, "invalid file name `{}`", dname);
     }
@@ -162,6 +208,16 @@ struct Writer {
     if (::fstatat(ddir, dname.c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0) {
       MYDOCKER_TRY(image::layers::remove_all_at(ddir, dname));
     }
+    if (rel != nullptr && st.st_nlink > 1) {
+      auto [it, first] = seen_.try_emplace({st.st_dev, st.st_ino}, *rel);
+      if (!first) {
+        if (::linkat(top_, it->second.c_str(), ddir, dname.c_str(), 0) < 0) {
+          return base::sys_error("link `{}` to `{}`", dname, it->second);
+        }
+        return base::ok();
+      }
+    }
+    Owner o = owner_of(st);
     if (S_ISREG(st.st_mode)) {
       base::Fd in =
           base::Fd::adopt(::openat(sdir, sname.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
@@ -174,9 +230,19 @@ struct Writer {
         return base::sys_error("create `{}`", dname);
       }
       MYDOCKER_TRY(copy_bytes(in.get(), out.get(), dname));
-      // chown before chmod: chown clears set-id bits.
-      if (::fchown(out.get(), owner.uid, owner.gid) < 0 || ::fchmod(out.get(), perm(st)) < 0) {
-        return base::sys_error("set owner and mode of `{}`", dname);
+      // A chown clears set-uid, set-gid (with group execute) and file capabilities. Docker's
+      // untar sets the mode after the owner, but then (unless the owners are kept) its
+      // fixPermissions chowns every copied entry again: the classic builder loses those bits
+      // there (moby#36239), and so do we. --chmod's mode is applied as given.
+      if (!keep_owner_ && !mode_) {
+        if (::fchmod(out.get(), perm(st)) < 0 || ::fchown(out.get(), o.uid, o.gid) < 0) {
+          return base::sys_error("set owner and mode of `{}`", dname);
+        }
+      } else {
+        if (::fchown(out.get(), o.uid, o.gid) < 0 || ::fchmod(out.get(), perm(st)) < 0) {
+          return base::sys_error("set owner and mode of `{}`", dname);
+        }
+        MYDOCKER_TRY(copy_capability(in.get(), out.get(), dname));
       }
       timespec ts[2] = {{st.st_mtim.tv_sec, 0}, {st.st_mtim.tv_sec, 0}};
       ::futimens(out.get(), ts);
@@ -195,7 +261,7 @@ struct Writer {
     } else if (::mknodat(ddir, dname.c_str(), st.st_mode, st.st_rdev) < 0) {
       return base::sys_error("create `{}`", dname);
     }
-    if (::fchownat(ddir, dname.c_str(), owner.uid, owner.gid, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (::fchownat(ddir, dname.c_str(), o.uid, o.gid, AT_SYMLINK_NOFOLLOW) < 0) {
       return base::sys_error("set owner of `{}`", dname);
     }
     if (!S_ISLNK(st.st_mode) && ::fchmodat(ddir, dname.c_str(), perm(st), 0) < 0) {
@@ -204,8 +270,7 @@ struct Writer {
     return set_times(ddir, dname, st);
   }
 
-  // The entries of `src` into `dst` (tar-like: directories merged, the rest replaced).
-  base::Result<void> contents(int src, int dst) const {
+  base::Result<void> contents(int src, int dst, const std::string& prefix) {
     int dup = ::dup(src);
     if (dup < 0) {
       return base::sys_error("dup");
@@ -226,8 +291,9 @@ struct Writer {
       if (::fstatat(src, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
         return base::sys_error("stat `{}`", name);
       }
+      std::string rel = prefix.empty() ? name : prefix + "/" + name;
       if (!S_ISDIR(st.st_mode)) {
-        MYDOCKER_TRY(leaf(src, name, st, dst, name));
+        MYDOCKER_TRY(leaf(src, name, st, dst, name, &rel));
         continue;
       }
       if (!is_dir_at(dst, name.c_str())) {
@@ -243,8 +309,9 @@ struct Writer {
       if (!s || !d) {
         return base::sys_error("open directory `{}`", name);
       }
-      MYDOCKER_TRY_CTX(contents(s.get(), d.get()), "{}", name);
-      if (::fchown(d.get(), owner.uid, owner.gid) < 0 || ::fchmod(d.get(), perm(st)) < 0) {
+      MYDOCKER_TRY_CTX(contents(s.get(), d.get(), rel), "{}", name);
+      Owner o = owner_of(st);
+      if (::fchown(d.get(), o.uid, o.gid) < 0 || ::fchmod(d.get(), perm(st)) < 0) {
         return base::sys_error("set owner and mode of `{}`", name);
       }
       timespec ts[2] = {{st.st_mtim.tv_sec, 0}, {st.st_mtim.tv_sec, 0}};
@@ -252,6 +319,14 @@ struct Writer {
     }
     return base::ok();
   }
+
+  Owner owner_;
+  bool keep_owner_ = false;
+  std::optional<uint32_t> mode_;
+  // copy_dir(): the destination directory, and where each multiply linked source inode's
+  // first name went (relative to it).
+  int top_ = -1;
+  std::map<std::pair<dev_t, ino_t>, std::string> seen_;
 };
 
 // The uncompressed bytes of a possibly compressed file (gzip, bzip2, xz, zstd, or none).
@@ -337,10 +412,11 @@ base::Result<std::string> file_target(const DiskBackend& root, const std::string
 }
 
 base::Result<void> copy_one_file(int sdir, const std::string& sname, const struct stat& st,
-                                 const base::Fd& root, const std::string& target, const Writer& w) {
+                                 const base::Fd& root, const std::string& target, Writer& w) {
   auto [parent, name] = image::layers::split_parent(target);
-  // Docker makes the missing parents of a copied file with the --chown identity.
-  base::Fd pfd = MYDOCKER_TRY(make_dirs(root, std::string(parent), w.owner));
+  // Docker makes the missing parents of a copied file with the --chown identity (root's
+  // when the owners are kept).
+  base::Fd pfd = MYDOCKER_TRY(make_dirs(root, std::string(parent), w.owner()));
   return w.leaf(sdir, sname, st, pfd.get(), std::string(name));
 }
 
@@ -369,7 +445,7 @@ base::Result<void> copy_sources(const SourceTree& tree, const std::vector<std::s
   bool dir_syntax = d.ends_with('/');
   std::string dest_rel = MYDOCKER_TRY(internal::resolve_in_scope(rootb, root_rel(d), true));
   DiskBackend srcb(MYDOCKER_TRY(open_root(tree.root())));
-  Writer w{options.owner.value_or(Owner{}), options.mode};
+  Writer w(options);
 
   for (const std::string& source : sources) {
     std::optional<std::string> clean = internal::clean_rel(source);
@@ -391,10 +467,12 @@ base::Result<void> copy_sources(const SourceTree& tree, const std::vector<std::s
       base::Fd dst = MYDOCKER_TRY(make_dirs(root, dest_rel, Owner{}));
       base::Fd src = MYDOCKER_TRY(base::Fd::open_at(srcb.fd(), resolved.empty() ? "." : resolved,
                                                     O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      MYDOCKER_TRY_CTX(w.contents(src.get(), dst.get()), "copy `{}`", source);
-      if (!existed) {  // what the copy created is the identity's; an existing dir is kept
-        if (::fchown(dst.get(), w.owner.uid, w.owner.gid) < 0 ||
-            (w.mode && ::fchmod(dst.get(), *w.mode & 07777) < 0)) {
+      MYDOCKER_TRY_CTX(w.copy_dir(src.get(), dst.get()), "copy `{}`", source);
+      // What the copy created is the identity's (root's when the owners are kept: Docker's
+      // tar skips the top directory's own entry); an existing directory is kept.
+      if (!existed) {
+        if (::fchown(dst.get(), w.owner().uid, w.owner().gid) < 0 ||
+            (w.mode() && ::fchmod(dst.get(), *w.mode() & 07777) < 0)) {
           return base::sys_error("set owner of `{}`", d);
         }
       }
@@ -441,7 +519,7 @@ base::Result<void> copy_download(const Download& download, const std::string& ro
   if (::fstatat(sdir.get(), std::string(file).c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
     return base::sys_error("stat `{}`", download.path);
   }
-  Writer w{options.owner.value_or(Owner{}), options.mode};
+  Writer w(options);
   return copy_one_file(sdir.get(), std::string(file), st, root, target, w);
 }
 

@@ -8,13 +8,20 @@
 //    root, except a copied file's parents, which get the --chown identity as in Docker);
 //  - symlinks in the destination path resolve inside the rootfs, never out of it;
 //  - ownership: --chown user[:group] (names looked up in the rootfs's /etc/passwd and
-//    /etc/group, numbers as given), else 0:0; --chmod octal; times kept from the source;
+//    /etc/group, numbers as given), else 0:0, except COPY --from without --chown, which keeps
+//    each source entry's owner (moby's preserveOwnership); --chmod octal; modes and times
+//    kept from the source, except that a file whose owner was set (not kept) loses its
+//    set-uid/set-gid bits as the chown after Docker's untar clears them (moby#36239); kept
+//    owners keep the bits and the `security.capability` xattr;
+//  - hard links between the entries of one copied directory stay hard links (the classic
+//    builder copies a directory through a tar, which records them);
 //  - ADD: a local tar archive (plain, gzip, bzip2, xz) is extracted at the destination
 //    instead of copied; a URL source is downloaded (its file name from the URL, mtime from
 //    Last-Modified, mode 0600) and never extracted.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,7 +42,8 @@ struct Owner {
 base::Result<Owner> resolve_chown(const std::string& rootfs, std::string_view spec);
 
 struct CopyOptions {
-  std::optional<Owner> owner;    // --chown; default 0:0
+  std::optional<Owner> owner;    // --chown; default 0:0 (see keep_owner)
+  bool keep_owner = false;       // without `owner`: each entry keeps its source uid/gid
   std::optional<uint32_t> mode;  // --chmod (permission bits)
   bool unpack_archives = false;  // ADD
   std::string workdir = "/";     // the stage's WORKDIR, for a relative destination

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <thread>
@@ -58,6 +59,11 @@ Stat lstat_of(const std::string& path) {
     out = {st.st_mode, st.st_uid, st.st_gid, st.st_mtime, true};
   }
   return out;
+}
+
+ino_t inode_of(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
 class RootCopyTest : public ::testing::Test {
@@ -267,6 +273,172 @@ TEST_F(RootCopyTest, CopyFromAMountedTree) {
   ASSERT_TRUE(copy_sources(*tree, *m, false, rootfs_, "/from/", {}));
   // A named symlink source copies its target (resolved in the tree) under its own name.
   EXPECT_EQ(*base::read_file(at("/from/abs")), "binary");
+}
+
+TEST_F(RootCopyTest, HardLinksInTheContextStayHardLinks) {
+  // `a` links to `b`, which sorts after it; `c` is a link to a link.
+  std::string tar = lt::make_tar({lt::dir("hl"), lt::file("hl/b", "shared", 0751),
+                                  lt::hardlink("hl/a", "hl/b"), lt::dir("hl/sub"),
+                                  lt::hardlink("hl/sub/c", "hl/a"), lt::file("hl/other", "o")});
+  for (uint64_t memory : {uint64_t{64} << 20, uint64_t{0}}) {  // kept in memory, or on disk
+    MemorySource src(tar);
+    ContextLimits limits;
+    limits.memory_bytes = memory;
+    auto ctx = Context::receive(src, tmp_.path() + "/hlctx-" + std::to_string(memory), limits);
+    ASSERT_TRUE(ctx.has_value()) << ctx.error().to_string();
+    std::string dest = "/hl-" + std::to_string(memory);
+    ASSERT_TRUE(copy_sources(**ctx, {"hl"}, false, rootfs_, dest, {}));
+    EXPECT_EQ(*base::read_file(at(dest + "/a")), "shared");
+    EXPECT_EQ(inode_of(at(dest + "/a")), inode_of(at(dest + "/b"))) << memory;
+    EXPECT_EQ(inode_of(at(dest + "/sub/c")), inode_of(at(dest + "/b"))) << memory;
+    EXPECT_NE(inode_of(at(dest + "/other")), inode_of(at(dest + "/b")));
+    EXPECT_EQ(lstat_of(at(dest + "/a")).mode & 07777, 0751u);
+    // Separate sources are separate copies (Docker copies each through its own tar).
+    ASSERT_TRUE(copy_sources(**ctx, {"hl/a", "hl/b"}, false, rootfs_, dest + "-files/", {}));
+    EXPECT_NE(inode_of(at(dest + "-files/a")), inode_of(at(dest + "-files/b")));
+  }
+  // A link whose file is replaced by a later entry keeps the content it had.
+  std::string replaced =
+      lt::make_tar({lt::file("f", "first"), lt::hardlink("g", "f"), lt::file("f", "second")});
+  MemorySource src(replaced);
+  auto ctx = Context::receive(src, tmp_.path() + "/hlctx-replaced");
+  ASSERT_TRUE(ctx.has_value()) << ctx.error().to_string();
+  ASSERT_TRUE(copy_sources(**ctx, {"."}, false, rootfs_, "/replaced", {}));
+  EXPECT_EQ(*base::read_file(at("/replaced/f")), "second");
+  EXPECT_EQ(*base::read_file(at("/replaced/g")), "first");
+}
+
+// A file capability set (vfs_cap_data revision 2: cap_net_raw permitted and effective).
+std::string net_raw_capability() {
+  std::string v(20, '\0');
+  v[0] = 0x01;  // VFS_CAP_FLAGS_EFFECTIVE
+  v[3] = 0x02;  // VFS_CAP_REVISION_2
+  v[5] = 0x20;  // permitted bit 13: CAP_NET_RAW
+  return v;
+}
+
+bool has_capability(const std::string& path) {
+  char buf[64];
+  return ::lgetxattr(path.c_str(), "security.capability", buf, sizeof buf) > 0;
+}
+
+// A stage's root filesystem as a build leaves it: owners, odd modes, a file capability, a
+// symlink with its own owner, hard links.
+class RootCopyFromTest : public RootCopyTest {
+ protected:
+  void SetUp() override {
+    RootCopyTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) {
+      return;
+    }
+    stage_ = tmp_.path() + "/stage";
+    auto make = [&](const std::string& rel, const std::string& data, mode_t mode, uid_t uid,
+                    gid_t gid) {
+      std::string p = stage_ + "/" + rel;
+      ASSERT_TRUE(base::write_file(p, data, O_CREAT));
+      ASSERT_EQ(::chown(p.c_str(), uid, gid), 0);
+      ASSERT_EQ(::chmod(p.c_str(), mode), 0);  // after chown, which clears set-id bits
+    };
+    ASSERT_TRUE(base::mkdir_all(stage_ + "/app/conf"));
+    ASSERT_EQ(::chown((stage_ + "/app").c_str(), 1000, 1000), 0);
+    ASSERT_EQ(::chmod((stage_ + "/app").c_str(), 02751), 0);
+    ASSERT_EQ(::chmod((stage_ + "/app/conf").c_str(), 0700), 0);
+    make("app/run", "binary", 04755, 1000, 1000);
+    make("app/conf/secret", "s3cret", 0640, 2000, 3000);
+    make("app/sticky", "t", 01777, 0, 0);
+    ASSERT_EQ(::symlink("run", (stage_ + "/app/link").c_str()), 0);
+    ASSERT_EQ(::lchown((stage_ + "/app/link").c_str(), 1000, 1000), 0);
+    ASSERT_EQ(::link((stage_ + "/app/run").c_str(), (stage_ + "/app/hard").c_str()), 0);
+    ASSERT_EQ(::link((stage_ + "/app/conf/secret").c_str(), (stage_ + "/app/also").c_str()), 0);
+    std::string cap = net_raw_capability();
+    caps_ = ::lsetxattr((stage_ + "/app/run").c_str(), "security.capability", cap.data(),
+                        cap.size(), 0) == 0;
+    tree_ = open_tree(stage_);
+  }
+
+  base::Result<void> copy_from(const std::string& source, std::string_view dest,
+                               const CopyOptions& opts) {
+    std::vector<std::string> m = MYDOCKER_TRY(tree_->match(source));
+    return copy_sources(*tree_, m, false, rootfs_, dest, opts);
+  }
+
+  std::string stage_;
+  bool caps_ = false;
+  std::unique_ptr<SourceTree> tree_;
+};
+
+TEST_F(RootCopyFromTest, KeptOwnersKeepModesSetIdBitsCapabilitiesAndHardLinks) {
+  CopyOptions keep;
+  keep.keep_owner = true;
+  ASSERT_TRUE(copy_from("app", "/kept", keep));
+  Stat top = lstat_of(at("/kept"));  // made for the copy: root's, as Docker's tar skips "."
+  EXPECT_EQ(top.mode & 07777, 0755u);
+  EXPECT_EQ(top.uid, 0u);
+  Stat run = lstat_of(at("/kept/run"));
+  EXPECT_EQ(run.mode & 07777, 04755u);
+  EXPECT_EQ(run.uid, 1000u);
+  EXPECT_EQ(run.gid, 1000u);
+  EXPECT_EQ(lstat_of(at("/kept/sticky")).mode & 07777, 01777u);
+  Stat conf = lstat_of(at("/kept/conf"));
+  EXPECT_EQ(conf.mode & 07777, 0700u);
+  EXPECT_EQ(conf.uid, 0u);
+  Stat secret = lstat_of(at("/kept/conf/secret"));
+  EXPECT_EQ(secret.mode & 07777, 0640u);
+  EXPECT_EQ(secret.uid, 2000u);
+  EXPECT_EQ(secret.gid, 3000u);
+  Stat link = lstat_of(at("/kept/link"));
+  EXPECT_TRUE(S_ISLNK(link.mode));
+  EXPECT_EQ(link.uid, 1000u);
+  // Hard links stay hard links, within a directory and across directories.
+  EXPECT_EQ(inode_of(at("/kept/hard")), inode_of(at("/kept/run")));
+  EXPECT_EQ(inode_of(at("/kept/also")), inode_of(at("/kept/conf/secret")));
+  EXPECT_NE(inode_of(at("/kept/run")), inode_of(at("/kept/conf/secret")));
+  if (caps_) {
+    EXPECT_TRUE(has_capability(at("/kept/run")));
+  }
+
+  // Into an existing directory: its own owner and mode stay; sub-directories take the source's.
+  ASSERT_TRUE(base::mkdir_all(at("/existing")));
+  ASSERT_EQ(::chmod(at("/existing").c_str(), 0711), 0);
+  ASSERT_TRUE(copy_from(".", "/existing", keep));
+  EXPECT_EQ(lstat_of(at("/existing")).mode & 07777, 0711u);
+  Stat app = lstat_of(at("/existing/app"));
+  EXPECT_EQ(app.uid, 1000u);
+  EXPECT_EQ(app.mode & 07777, 02751u);
+
+  // A single file keeps its owner; its new parents are root's.
+  ASSERT_TRUE(copy_from("app/conf/secret", "/single/dir/", keep));
+  EXPECT_EQ(lstat_of(at("/single/dir/secret")).uid, 2000u);
+  EXPECT_EQ(lstat_of(at("/single/dir")).uid, 0u);
+  EXPECT_EQ(lstat_of(at("/single/dir")).mode & 07777, 0755u);
+}
+
+TEST_F(RootCopyFromTest, SetOwnersWinAndLoseSetIdBitsAsDocker) {
+  // --chown beats keep_owner; the chown after the untar clears set-uid and capabilities.
+  CopyOptions chown;
+  chown.keep_owner = true;
+  chown.owner = Owner{7, 8};
+  ASSERT_TRUE(copy_from("app", "/chowned", chown));
+  Stat run = lstat_of(at("/chowned/run"));
+  EXPECT_EQ(run.uid, 7u);
+  EXPECT_EQ(run.gid, 8u);
+  EXPECT_EQ(run.mode & 07777, 0755u);
+  EXPECT_EQ(lstat_of(at("/chowned/sticky")).mode & 07777, 01777u);  // sticky survives a chown
+  EXPECT_EQ(lstat_of(at("/chowned/link")).uid, 7u);
+  EXPECT_EQ(lstat_of(at("/chowned")).uid, 7u);
+  EXPECT_EQ(inode_of(at("/chowned/hard")), inode_of(at("/chowned/run")));
+  EXPECT_FALSE(has_capability(at("/chowned/run")));
+  // Neither (COPY from the context): root's, set-uid cleared as well.
+  ASSERT_TRUE(copy_from("app", "/plain", {}));
+  Stat plain = lstat_of(at("/plain/run"));
+  EXPECT_EQ(plain.uid, 0u);
+  EXPECT_EQ(plain.mode & 07777, 0755u);
+  EXPECT_EQ(lstat_of(at("/plain/conf/secret")).uid, 0u);
+  // --chmod sets exactly what it says.
+  CopyOptions chmod;
+  chmod.mode = 04711;
+  ASSERT_TRUE(copy_from("app/run", "/modes/run", chmod));
+  EXPECT_EQ(lstat_of(at("/modes/run")).mode & 07777, 04711u);
 }
 
 class Server {

@@ -594,5 +594,36 @@ TEST_F(RootBuildTest, PruneRemovesCacheAndTheImagesOnlyItKept) {
   EXPECT_EQ(count(rebuilt.output, "Using cache"), 0u);
 }
 
+TEST_F(RootBuildTest, CopyFromKeepsTheStagesOwnersModesAndHardLinks) {
+  Built b = build({{"Dockerfile",
+                    "FROM busybox AS stage\n"
+                    "RUN mkdir -p /out/sub && echo x > /out/app && chown 1000:1000 /out/app && "
+                    "chmod 4751 /out/app && ln /out/app /out/sub/same && echo y > /out/sub/y && "
+                    "chown 0:0 /out/sub/y && chmod 600 /out/sub/y && chown 1000:1000 /out/sub && "
+                    "chmod 2711 /out/sub\n"
+                    "FROM busybox\n"
+                    "COPY --from=stage /out /kept\n"
+                    "COPY --from=stage --chown=5:6 /out /chowned\n"
+                    "COPY ctx /fromctx\n"},
+                   {"ctx/f", "f"}},
+                  [](BuildRequest& r) { r.tags = {"tx-owners"}; });
+  ASSERT_TRUE(b.result.has_value()) << b.result.error().to_string() << "\n" << b.output;
+  // Owners and modes; for files the link count and inode (hard links: one inode, 2 names).
+  auto stat = [&](const std::string& format, const std::string& paths) {
+    return run_in("tx-owners", {"sh", "-c", "stat -c '" + format + "' " + paths});
+  };
+  EXPECT_EQ(stat("%n %u:%g %a", "/kept /kept/sub"), "/kept 0:0 755\n/kept/sub 1000:1000 2711\n")
+      << b.output;
+  EXPECT_EQ(stat("%n %u:%g %a %h", "/kept/app /kept/sub/same /kept/sub/y"),
+            "/kept/app 1000:1000 4751 2\n/kept/sub/same 1000:1000 4751 2\n/kept/sub/y 0:0 600 1\n");
+  EXPECT_EQ(stat("%i", "/kept/app"), stat("%i", "/kept/sub/same"));
+  // --chown sets every owner; the chown clears set-uid as in Docker's classic builder.
+  EXPECT_EQ(stat("%n %u:%g %a", "/chowned /chowned/sub"),
+            "/chowned 5:6 755\n/chowned/sub 5:6 2711\n");
+  EXPECT_EQ(stat("%n %u:%g %a %h", "/chowned/app /chowned/sub/same"),
+            "/chowned/app 5:6 751 2\n/chowned/sub/same 5:6 751 2\n");
+  EXPECT_EQ(stat("%n %u:%g %h", "/fromctx/f"), "/fromctx/f 0:0 1\n");
+}
+
 }  // namespace
 }  // namespace mydocker::engine
