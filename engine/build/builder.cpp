@@ -58,6 +58,9 @@ const std::set<std::string> kRuntimeMounts = {"/proc",
                                               "/etc/resolv.conf",
                                               "/sbin/docker-init"};
 
+// Where a RUN's `#!` heredoc is written in its container (see dispatch_run); never committed.
+constexpr std::string_view kScriptDir = "/.mydocker-pipes";
+
 std::string now_rfc3339() {
   struct timespec ts {};
   ::clock_gettime(CLOCK_REALTIME, &ts);
@@ -207,6 +210,9 @@ class BuildRun {
   base::Result<void> dispatch_meta(Stage& st, const df::Instruction& ins);
   base::Result<void> dispatch_workdir(Stage& st, const df::WorkdirCmd& cmd);
   base::Result<void> dispatch_run(Stage& st, const df::RunCmd& cmd);
+  // A RUN heredoc's script written into the created container `id`'s layer at `path`.
+  base::Result<void> write_script(const std::string& id, const std::string& path,
+                                  const std::string& text);
   base::Result<void> dispatch_copy(Stage& st, const df::Instruction& ins);
 
   // Cache: true on a hit (the stage moves to the cached image).
@@ -659,15 +665,51 @@ base::Result<int64_t> BuildRun::run_container(const std::string& id) {
   return w.status_code;
 }
 
+base::Result<void> BuildRun::write_script(const std::string& id, const std::string& path,
+                                          const std::string& text) {
+  auto info = MYDOCKER_TRY(daemon_.inspect(id, false));
+  auto upper = info.graph_driver_data.find("UpperDir");
+  if (upper == info.graph_driver_data.end()) {
+    return make_error(ErrorCode::FailedPrecondition,
+                      "container {} has no overlay upper dir for the heredoc script", id);
+  }
+  // The container has not started: its layer is not mounted yet. Root's, 0755 (BuildKit's
+  // file mode), readable by any USER.
+  auto root = MYDOCKER_TRY(base::Fd::open(upper->second, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  std::string rel = image::layers::clean_path(path).value_or("");
+  auto [dir, name] = image::layers::split_parent(rel);
+  auto dfd = MYDOCKER_TRY(image::layers::make_dirs_in_root(root, std::string(dir)));
+  if (::fchmod(dfd.get(), 0755) < 0) {
+    return base::sys_error("chmod `{}`", dir);
+  }
+  base::Fd fd =
+      base::Fd::adopt(::openat(dfd.get(), std::string(name).c_str(),
+                               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755));
+  if (!fd) {
+    return base::sys_error("create the heredoc script `{}`", path);
+  }
+  MYDOCKER_TRY_CTX(base::write_all(fd.get(), text), "write the heredoc script `{}`", path);
+  if (::fchmod(fd.get(), 0755) < 0) {
+    return base::sys_error("chmod `{}`", path);
+  }
+  return base::ok();
+}
+
 base::Result<void> BuildRun::dispatch_run(Stage& st, const df::RunCmd& cmd) {
   if (st.image_id.empty()) {
     return make_error(ErrorCode::InvalidArgument,
                       "Please provide a source image with `from` prior to run");
   }
   auto plan = MYDOCKER_TRY(df::plan_run(cmd.cmd, shell_of(st.state.config)));
+  // A `#!` heredoc runs as an executable file, its interpreter chosen by the kernel, as
+  // BuildKit runs it. BuildKit mounts the file read-only at /dev/pipes/<name>; /dev is the
+  // runtime's tmpfs here, so the file goes into the container's own layer, in a directory the
+  // commit leaves out.
+  std::string script_path;
   if (!plan.script_path.empty()) {
-    return make_error(ErrorCode::NotImplemented,
-                      "a RUN heredoc starting with `#!` is not supported by this builder");
+    script_path =
+        std::string(kScriptDir) + "/" + plan.script_path.substr(plan.script_path.rfind('/') + 1);
+    std::replace(plan.args.begin(), plan.args.end(), plan.script_path, script_path);
   }
   if (!cmd.mounts.empty()) {
     return make_error(ErrorCode::NotImplemented,
@@ -682,6 +724,9 @@ base::Result<void> BuildRun::dispatch_run(Stage& st, const df::RunCmd& cmd) {
   std::string parent = st.image_id;
   std::string key = "run\n" + json(rs.save_cmd).dump() + "\n" + state_text(st.state) + "\n" +
                     network + "\n" + cmd.security;
+  if (!script_path.empty()) {
+    key += "\nscript\n" + plan.script;
+  }
   if (probe(st, key)) {
     return base::ok();
   }
@@ -721,6 +766,9 @@ base::Result<void> BuildRun::dispatch_run(Stage& st, const df::RunCmd& cmd) {
       remove_container(id, true);
     }
   });
+  if (!script_path.empty()) {
+    MYDOCKER_TRY(write_script(id, script_path, plan.script));
+  }
   int64_t code = MYDOCKER_TRY(run_container(id));
   if (code != 0) {
     if (failed_exit_code_ != nullptr) {
@@ -740,6 +788,7 @@ base::Result<void> BuildRun::dispatch_run(Stage& st, const df::RunCmd& cmd) {
   spec.container = id;
   spec.changes_dir = upper->second;
   spec.exclude = kRuntimeMounts;
+  spec.exclude.insert(std::string(kScriptDir));
   // The image's volumes are anonymous volumes in Docker's RUN containers: what a RUN writes
   // there is not committed.
   for (const auto& v : st.state.config.volumes) {

@@ -594,6 +594,37 @@ TEST_F(RootBuildTest, PruneRemovesCacheAndTheImagesOnlyItKept) {
   EXPECT_EQ(count(rebuilt.output, "Using cache"), 0u);
 }
 
+TEST_F(RootBuildTest, ShebangHeredocRunsAsAFileWithItsInterpreter) {
+  auto files = [](const std::string& line) -> std::map<std::string, std::string> {
+    return {{"Dockerfile", "FROM busybox\nRUN <<EOF\n#!/bin/sh\necho \"script $0\" > /out\n" +
+                               line + "\nEOF\nRUN <<EOT\n#!/bin/cat\nprinted by cat\nEOT\n"}};
+  };
+  Built b = build(files("id -u >> /out"), [](BuildRequest& r) { r.tags = {"tx-heredoc"}; });
+  ASSERT_TRUE(b.result.has_value()) << b.result.error().to_string() << "\n" << b.output;
+  // The kernel ran cat as the second script's interpreter: it printed the script.
+  EXPECT_NE(b.output.find("#!/bin/cat\nprinted by cat\n"), std::string::npos) << b.output;
+  EXPECT_EQ(run_in("tx-heredoc", {"cat", "/out"}), "script /.mydocker-pipes/EOF\n0\n");
+  // The script is not in the image.
+  EXPECT_EQ(
+      run_in("tx-heredoc", {"sh", "-c", "test -e /.mydocker-pipes && echo kept || echo gone"}),
+      "gone\n");
+  auto rec = image("tx-heredoc");
+  const auto& h = rec.config.history;
+  ASSERT_GE(h.size(), 3u);
+  EXPECT_EQ(h[h.size() - 2].created_by, "/bin/sh -c /.mydocker-pipes/EOF");
+  EXPECT_EQ(h.back().created_by, "/bin/sh -c /.mydocker-pipes/EOT");
+  // The script's text is part of the cache key: another body runs again, the same is cached.
+  Built same = build(files("id -u >> /out"));
+  ASSERT_TRUE(same.result.has_value());
+  EXPECT_EQ(count(same.output, " ---> Using cache\n"), 2u) << same.output;
+  Built other =
+      build(files("echo other >> /out"), [](BuildRequest& r) { r.tags = {"tx-heredoc"}; });
+  ASSERT_TRUE(other.result.has_value()) << other.result.error().to_string();
+  EXPECT_EQ(count(other.output, " ---> Using cache\n"), 0u) << other.output;
+  EXPECT_EQ(run_in("tx-heredoc", {"cat", "/out"}), "script /.mydocker-pipes/EOF\nother\n");
+  EXPECT_EQ(containers(), 0u);
+}
+
 TEST_F(RootBuildTest, CopyFromKeepsTheStagesOwnersModesAndHardLinks) {
   Built b = build({{"Dockerfile",
                     "FROM busybox AS stage\n"
