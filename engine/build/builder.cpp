@@ -1365,7 +1365,13 @@ base::Result<BuildPruneResult> Builder::prune(const BuildPruneOptions& options) 
     auto it = options.filters.find(k);
     return it == options.filters.end() || it->second.empty() ? "" : it->second[0];
   };
-  int64_t cutoff = 0;  // entries created at or after it are kept
+  // moby's toBuildkitPruneInfo: `unused-for` is the old name of `until`, the time since the
+  // entry's last use.
+  if (options.filters.count("until") != 0 && options.filters.count("unused-for") != 0) {
+    return make_error(ErrorCode::InvalidArgument,
+                      "conflicting filters: \"until\" and \"unused-for\"");
+  }
+  int64_t keep_for = 0;  // seconds: entries used within them are kept
   for (const char* k : {"until", "unused-for"}) {
     std::string v = one(k);
     if (v.empty()) {
@@ -1374,14 +1380,15 @@ base::Result<BuildPruneResult> Builder::prune(const BuildPruneOptions& options) 
     auto d = df::parse_go_duration(v);
     if (!d) {
       return make_error(ErrorCode::InvalidArgument,
-                        "{} filter expects a duration (e.g., '24h'): {}", k, v);
+                        "\"{}\" filter expects a duration (e.g., '24h'): {}", k,
+                        d.error().message());
     }
-    struct timespec ts {};
-    ::clock_gettime(CLOCK_REALTIME, &ts);
-    cutoff = std::max<int64_t>(cutoff, ts.tv_sec - *d / 1000000000);
+    keep_for = *d / 1000000000;
   }
   std::string want_id = one("id");
   std::string want_parent = one("parent");
+  struct timespec now {};
+  ::clock_gettime(CLOCK_REALTIME, &now);
 
   auto& store = daemon_.images().images();
   // Without `all`, steps of tagged images stay cached: an image with a name, and every image
@@ -1399,18 +1406,63 @@ base::Result<BuildPruneResult> Builder::prune(const BuildPruneOptions& options) 
       }
     }
   }
-  auto removed = MYDOCKER_TRY(cache_.remove_if([&](const Cache::Entry& e) {
-    if (!want_id.empty() && !e.id.starts_with(want_id)) {
-      return false;
+  // The layer a step added (none for a metadata step): what removing its image frees.
+  auto step_size = [&](const Cache::Entry& e) -> int64_t {
+    auto rec = store.get(e.image);
+    if (!rec || rec->config.rootfs.diff_ids.empty()) {
+      return 0;
     }
-    if (!want_parent.empty() && e.parent != want_parent) {
-      return false;
+    size_t below = 0;
+    if (!e.parent.empty()) {
+      if (auto p = store.get(e.parent)) {
+        below = p->config.rootfs.diff_ids.size();
+      }
     }
-    if (cutoff != 0 && e.created >= cutoff) {
-      return false;
+    if (rec->config.rootfs.diff_ids.size() <= below) {
+      return 0;
     }
-    return options.all || kept_images.count(e.image) == 0;
-  }));
+    auto layer =
+        daemon_.images().layers().get(image::chain_ids(rec->config.rootfs.diff_ids).back());
+    return layer ? static_cast<int64_t>(layer->size) : 0;
+  };
+  // BuildKit's prune: the filters pick the entries; keep-storage then removes the least
+  // recently used of them while the cache (what is not kept anyway) is above it.
+  struct Candidate {
+    Cache::Entry entry;
+    int64_t size = 0;
+  };
+  std::vector<Candidate> picked;
+  int64_t total = 0;
+  for (auto& e : cache_.list()) {
+    if (!options.all && kept_images.count(e.image) != 0) {
+      continue;
+    }
+    int64_t size = options.keep_storage > 0 ? step_size(e) : 0;
+    total += size;
+    if ((!want_id.empty() && e.id.find(want_id) == std::string::npos) ||
+        (!want_parent.empty() && e.parent != want_parent) ||
+        (keep_for > 0 && e.last_used > now.tv_sec - keep_for)) {
+      continue;
+    }
+    picked.push_back({std::move(e), size});
+  }
+  std::set<std::string> doomed;
+  if (options.keep_storage > 0) {
+    std::stable_sort(picked.begin(), picked.end(), [](const auto& a, const auto& b) {
+      return a.entry.last_used < b.entry.last_used;
+    });
+  }
+  for (const auto& c : picked) {
+    if (options.keep_storage > 0) {
+      if (total <= options.keep_storage) {
+        break;
+      }
+      total -= c.size;
+    }
+    doomed.insert(c.entry.id);
+  }
+  auto removed = MYDOCKER_TRY(
+      cache_.remove_if([&](const Cache::Entry& e) { return doomed.count(e.id) != 0; }));
 
   BuildPruneResult out;
   std::set<std::string> still_cached;

@@ -56,10 +56,13 @@ class Builder {
   // Thread-safety: builds may run concurrently.
   base::Result<BuildResult> build(const BuildRequest& req, int64_t* failed_exit_code);
 
-  // Daemon::build_prune: removes the cache entries the options select (filters id, parent,
-  // until, unused-for, ...: one value per key, else InvalidArgument "filters expect only one
-  // value"; an unknown key "Invalid filter 'x'"; without `all`, entries whose image is tagged
-  // or under a tagged image are kept), then the intermediate images only those entries kept
+  // Daemon::build_prune: removes the cache entries the options select (filters: id (a part of
+  // the entry's ID), parent, until or its old name unused-for (a Go duration since the entry's
+  // last use, i.e. its last cache hit); one value per key, else InvalidArgument "filters expect
+  // only one value"; an unknown key "Invalid filter 'x'"; without `all`, entries whose image
+  // is tagged or under a tagged image are kept; keep_storage > 0: the least recently used of
+  // the selected entries go only while the cache's layers (what is not kept anyway) sum above
+  // it, as BuildKit's KeepBytes), then the intermediate images only those entries kept
   // (untagged, without children, not used by a container, not named by a remaining entry).
   // SpaceReclaimed sums the layers that went with them.
   base::Result<BuildPruneResult> prune(const BuildPruneOptions& options);

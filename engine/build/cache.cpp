@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -104,6 +105,8 @@ std::optional<std::string> Cache::lookup(const std::string& parent, const std::s
   }
   auto e = parse_entry(id, *text);
   if (e && e->parent == parent && exists(e->image)) {
+    // The last use, for `builder prune --filter until=`; losing it only ages the entry.
+    ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
     return e->image;
   }
   // Unreadable (a write lost in a crash) or its image is gone: a miss, and never a hit again.
@@ -151,11 +154,14 @@ std::vector<Cache::Entry> Cache::list() const {
     if (!is_hex64(id)) {
       continue;
     }
-    auto text = read_small(root_ + "/" + n);
-    if (!text) {
+    std::string path = root_ + "/" + n;
+    auto text = read_small(path);
+    struct stat st {};
+    if (!text || ::stat(path.c_str(), &st) < 0) {
       continue;
     }
     if (auto e = parse_entry(id, *text)) {
+      e->last_used = std::max<int64_t>(e->created, st.st_mtim.tv_sec);
       out.push_back(std::move(*e));
     }
   }

@@ -8,7 +8,9 @@
 // recorded, so a failed step never poisons the cache.
 //
 // On disk: <root>/<sha256 of parent + text>.json = {"image": "sha256:...", "parent": ...,
-// "created": ...}, written atomically. An entry whose image is gone is a miss (and removed).
+// "created": ...}, written atomically; the file's mtime is the entry's last use (its record,
+// then every hit: one utimensat, no write). An entry whose image is gone is a miss (and
+// removed).
 // Thread-safety: all methods may be called from several builds at once.
 #pragma once
 
@@ -28,7 +30,8 @@ class Cache {
   // Creates `root` if needed.
   static base::Result<std::unique_ptr<Cache>> open(std::string root);
 
-  // The image recorded for (parent, key), if `exists(image)` still holds.
+  // The image recorded for (parent, key), if `exists(image)` still holds. A hit is a use
+  // (Entry::last_used).
   std::optional<std::string> lookup(const std::string& parent, const std::string& key,
                                     const std::function<bool(const std::string&)>& exists);
   base::Result<void> record(const std::string& parent, const std::string& key,
@@ -38,7 +41,8 @@ class Cache {
     std::string id;  // the entry's name (64 hex), as `builder prune` reports it
     std::string image;
     std::string parent;
-    int64_t created = 0;  // Unix seconds
+    int64_t created = 0;    // Unix seconds
+    int64_t last_used = 0;  // Unix seconds: the last hit, else the record
   };
   std::vector<Entry> list() const;
   // Removes the entries `select` picks; returns them.

@@ -12,7 +12,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
+#include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "engine/daemon.h"
@@ -654,6 +657,88 @@ TEST_F(RootBuildTest, CopyFromKeepsTheStagesOwnersModesAndHardLinks) {
   EXPECT_EQ(stat("%n %u:%g %a %h", "/chowned/app /chowned/sub/same"),
             "/chowned/app 5:6 751 2\n/chowned/sub/same 5:6 751 2\n");
   EXPECT_EQ(stat("%n %u:%g %h", "/fromctx/f"), "/fromctx/f 0:0 1\n");
+}
+
+namespace {
+
+// Sets the last use (and the creation) of the build cache entries of `image_id`.
+void age_cache_entries(const std::string& cache_dir, const std::string& image_id, int64_t ago) {
+  int64_t when = ::time(nullptr) - ago;
+  for (const auto& e : std::filesystem::directory_iterator(cache_dir)) {
+    auto text = base::read_file(e.path().string());
+    ASSERT_TRUE(text.has_value());
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_discarded() || j.value("image", "") != image_id) {
+      continue;
+    }
+    j["created"] = when;
+    ASSERT_TRUE(base::write_file(e.path().string(), j.dump(), O_TRUNC).has_value());
+    timespec ts[2] = {{when, 0}, {when, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, e.path().c_str(), ts, 0), 0);
+  }
+}
+
+}  // namespace
+
+TEST_F(RootBuildTest, PruneMeasuresAgeFromLastUseAndKeepsStorage) {
+  std::string cache = tmp_->path() + "/data/builder/cache";
+  std::map<std::string, std::string> a = {
+      {"Dockerfile", "FROM busybox\nRUN echo a > /a\nLABEL x=a\n"}};
+  std::map<std::string, std::string> b = {
+      {"Dockerfile", "FROM busybox\nRUN echo b > /b\nLABEL x=b\n"}};
+  Built first_a = build(a);
+  Built first_b = build(b);
+  ASSERT_TRUE(first_a.result.has_value() && first_b.result.has_value());
+  std::string a_label = first_a.result->image_id, a_run = image(a_label).parent;
+  std::string b_label = first_b.result->image_id, b_run = image(b_label).parent;
+  for (const auto& id : {a_label, a_run, b_label, b_run}) {
+    age_cache_entries(cache, id, 7200);
+  }
+  // A rebuild of `a` uses its entries: until=30m keeps them (made 2h ago, used now).
+  Built again = build(a);
+  EXPECT_EQ(count(again.output, "Using cache"), 2u);
+
+  BuildPruneOptions o;
+  o.filters = {{"until", {"30m"}}, {"unused-for", {"30m"}}};
+  auto e = d_->build_prune(o);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().message(), "conflicting filters: \"until\" and \"unused-for\"");
+  o.filters = {{"until", {"x"}}};
+  EXPECT_EQ(d_->build_prune(o).error().message(),
+            "\"until\" filter expects a duration (e.g., '24h'): time: invalid duration \"x\"");
+  o.filters = {{"unused-for", {"30m"}}};
+  auto old = d_->build_prune(o);
+  ASSERT_TRUE(old.has_value()) << old.error().to_string();
+  EXPECT_EQ(old->caches_deleted.size(), 2u);
+  EXPECT_EQ(count(build(a).output, "Using cache"), 2u);
+  EXPECT_EQ(count(build(b).output, "Using cache"), 0u);
+
+  // keep-storage: nothing goes while the cache fits; over it, the least recently used go
+  // first, until what stays fits.
+  Built rebuilt_b = build(b);
+  b_label = rebuilt_b.result->image_id;
+  b_run = image(b_label).parent;
+  age_cache_entries(cache, a_label, 3 * 3600);
+  age_cache_entries(cache, a_run, 2 * 3600);
+  auto top = image::Images::top_layer(image(b_run).config);
+  ASSERT_TRUE(top.has_value());
+  auto layer = d_->images().layers().get(*top);
+  ASSERT_TRUE(layer.has_value());
+  int64_t b_size = static_cast<int64_t>(layer->size);
+  ASSERT_GT(b_size, 0);
+  BuildPruneOptions fits;
+  fits.keep_storage = int64_t{1} << 40;
+  auto none = d_->build_prune(fits);
+  ASSERT_TRUE(none.has_value());
+  EXPECT_TRUE(none->caches_deleted.empty());
+  BuildPruneOptions keep_b;
+  keep_b.keep_storage = b_size;
+  auto lru = d_->build_prune(keep_b);
+  ASSERT_TRUE(lru.has_value()) << lru.error().to_string();
+  EXPECT_EQ(lru->caches_deleted.size(), 2u);  // a's LABEL (oldest), then a's RUN
+  EXPECT_GT(lru->space_reclaimed, 0);
+  EXPECT_EQ(count(build(b).output, "Using cache"), 2u);
+  EXPECT_EQ(count(build(a).output, "Using cache"), 0u);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <ctime>
 #include <set>
 #include <string>
 #include <thread>
@@ -154,6 +155,44 @@ TEST_F(CacheTest, ConcurrentBuildsRecordAndLookUp) {
   EXPECT_LE(names.size(), 10u);
   for (const std::string& n : names) {
     EXPECT_FALSE(n.starts_with(".tmp-")) << n;
+  }
+}
+
+TEST_F(CacheTest, AHitIsTheEntrysLastUse) {
+  ASSERT_TRUE(cache_->record(kBase, "RUN a", kImg1));
+  ASSERT_TRUE(cache_->record(kBase, "RUN b", kImg2));
+  int64_t now = ::time(nullptr);
+  auto entries = cache_->list();
+  ASSERT_EQ(entries.size(), 2u);
+  for (const auto& e : entries) {
+    EXPECT_GE(e.last_used, now - 5);
+    EXPECT_EQ(e.last_used, e.created);
+  }
+  // Both made and last used an hour ago (their files aged; the recorded creation too).
+  for (const auto& e : entries) {
+    std::string path = root() + "/" + e.id + ".json";
+    std::string text = *base::read_file(path);
+    std::string created = "\"created\":" + std::to_string(e.created);
+    auto at = text.find(created);
+    ASSERT_NE(at, std::string::npos) << text;
+    text.replace(at, created.size(), "\"created\":" + std::to_string(now - 3600));
+    ASSERT_TRUE(base::write_file(path, text, O_TRUNC));
+    timespec old[2] = {{now - 3600, 0}, {now - 3600, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), old, 0), 0);
+  }
+  for (const auto& e : cache_->list()) {
+    EXPECT_EQ(e.last_used, now - 3600);
+  }
+  // A hit on one: used now, still created an hour ago.
+  ASSERT_EQ(cache_->lookup(kBase, "RUN b", live()), kImg2);
+  EXPECT_EQ(cache_->lookup(kBase, "RUN c", live()), std::nullopt);
+  for (const auto& e : cache_->list()) {
+    EXPECT_EQ(e.created, now - 3600) << e.image;
+    if (e.image == kImg2) {
+      EXPECT_GE(e.last_used, now);
+    } else {
+      EXPECT_EQ(e.last_used, now - 3600);
+    }
   }
 }
 
