@@ -911,7 +911,21 @@ base::Result<void> BuildRun::dispatch_copy(Stage& st, const df::Instruction& ins
           return make_error(ErrorCode::InvalidArgument, "source can't be a URL for COPY");
         }
         std::string dir = MYDOCKER_TRY(tmp_dir());
-        Download d = MYDOCKER_TRY(download(s, dir));
+        // moby's downloadSource: "Downloading" progress in the build's stream.
+        Download d = MYDOCKER_TRY(download(s, dir, [this](int64_t current, int64_t total) {
+          if (gone_ || req_.quiet || !req_.output) {
+            return;
+          }
+          image::registry::ProgressEvent e;
+          e.status = "Downloading";
+          e.current = current;
+          e.total = total;
+          BuildOutput o;
+          o.pull = &e;
+          if (!req_.output(o)) {
+            gone_ = true;
+          }
+        }));
         std::string sum = d.checksum;
         if (auto colon = sum.find(':'); colon != std::string::npos) {
           sum = sum.substr(colon + 1);

@@ -66,9 +66,14 @@ struct Download {
   int64_t mtime = 0;     // Last-Modified (Unix seconds), 0 when absent
   std::string checksum;  // sha256 of the content, for the cache
 };
+// The bytes received so far and the total (Content-Length, -1 when unknown), reported as
+// moby's progress reader does for ADD: every 1% of the total (at most every 512 KiB), at most
+// every 100 ms, and always at the end.
+using DownloadProgress = std::function<void(int64_t current, int64_t total)>;
 // Errors: InvalidArgument for a URL that is not http(s); the HTTP status or transfer error
 // ("failed to GET <url> with status 404 Not Found").
-base::Result<Download> download(std::string_view url, const std::string& dir);
+base::Result<Download> download(std::string_view url, const std::string& dir,
+                                const DownloadProgress& progress = {});
 
 // Copies the downloaded file to `dest` (a destination ending in `/` or an existing directory
 // gets `download.name` appended).

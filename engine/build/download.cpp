@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
 
 #include "engine/build/copy.h"
@@ -26,6 +28,33 @@ struct Transfer {
   std::string disposition;  // Content-Disposition
   std::string body;         // an error response's body
   std::optional<base::Error> error;
+  const DownloadProgress* progress = nullptr;
+  int64_t total = -1;  // Content-Length of the final response
+  int64_t current = 0;
+  int64_t reported = 0;  // `current` at the last report
+  std::chrono::steady_clock::time_point last_report{};
+
+  // moby's progress.Reader: a report per 1% of the total (512 KiB at most), rate-limited to
+  // one per 100 ms except the final one.
+  void report(bool last) {
+    if (progress == nullptr || !*progress) {
+      return;
+    }
+    int64_t every = 512 * 1024;
+    if (total > 0) {
+      every = std::min<int64_t>(every, total / 100);
+    }
+    if (!last && current - reported <= every) {
+      return;
+    }
+    auto now = std::chrono::steady_clock::now();
+    reported = current;
+    if (!last && current != total && now - last_report < std::chrono::milliseconds(100)) {
+      return;
+    }
+    last_report = now;
+    (*progress)(current, total);
+  }
 
   static size_t on_header(char* data, size_t size, size_t n, void* self) {
     auto* t = static_cast<Transfer*>(self);
@@ -39,6 +68,7 @@ struct Transfer {
         t->reason += (i > 2 ? " " : "") + parts[i];
       }
       t->disposition.clear();
+      t->total = -1;
     } else if (size_t colon = line.find(':'); colon != std::string_view::npos) {
       std::string key(line.substr(0, colon));
       for (char& c : key) {
@@ -46,6 +76,8 @@ struct Transfer {
       }
       if (key == "content-disposition") {
         t->disposition = std::string(base::trim(line.substr(colon + 1)));
+      } else if (key == "content-length") {
+        t->total = base::parse_int64(base::trim(line.substr(colon + 1))).value_or(-1);
       }
     }
     return size * n;
@@ -66,6 +98,8 @@ struct Transfer {
       t->error = std::move(r).error();
       return 0;
     }
+    t->current += static_cast<int64_t>(len);
+    t->report(false);
     return len;
   }
 };
@@ -123,7 +157,8 @@ base::Error status_error(long status, std::string msg) {
 
 }  // namespace
 
-base::Result<Download> download(std::string_view url_view, const std::string& dir) {
+base::Result<Download> download(std::string_view url_view, const std::string& dir,
+                                const DownloadProgress& progress) {
   std::string url(url_view);
   if (!url.starts_with("http://") && !url.starts_with("https://")) {
     return base::make_error(ErrorCode::InvalidArgument, "`{}` is not an http(s) URL", url);
@@ -152,6 +187,7 @@ base::Result<Download> download(std::string_view url_view, const std::string& di
   Transfer t;
   t.fd = fd.get();
   t.md = md.get();
+  t.progress = &progress;
 
   std::unique_ptr<CURL, CurlFree> c(curl_easy_init());
   if (!c) {
@@ -192,6 +228,7 @@ base::Result<Download> download(std::string_view url_view, const std::string& di
     return status_error(t.status, fmt::format("failed to GET {} with status {}: {}", url,
                                               base::trim(status), base::trim(t.body)));
   }
+  t.report(true);
   curl_off_t filetime = -1;
   curl_easy_getinfo(e, CURLINFO_FILETIME_T, &filetime);
   out.mtime = filetime > 0 ? static_cast<int64_t>(filetime) : 0;

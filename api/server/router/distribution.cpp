@@ -51,7 +51,10 @@ std::string progress_bar(int64_t current, int64_t total) {
 std::string message_of(const image::registry::ProgressEvent& e) {
   ordered_json j;
   j["status"] = e.status;
-  bool layer = !e.id.empty() && !e.status.starts_with("Pulling from ");
+  // A layer's line, or one without an ID that carries progress (the builder's ADD <url>
+  // "Downloading", as moby's progress reader writes it).
+  bool layer =
+      (!e.id.empty() && !e.status.starts_with("Pulling from ")) || (e.id.empty() && e.current >= 0);
   if (layer) {
     ordered_json detail = ordered_json::object();
     if (e.current >= 0) {

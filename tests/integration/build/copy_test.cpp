@@ -474,8 +474,13 @@ TEST_F(RootCopyTest, AddUrlDownloadsWithNameMtimeAndMode) {
   Server srv;
   std::string dir = tmp_.path() + "/dl";
   ASSERT_TRUE(base::mkdir_all(dir));
-  auto d = download(srv.url("/files/hello.txt"), dir);
+  std::vector<std::pair<int64_t, int64_t>> progress;
+  auto d = download(srv.url("/files/hello.txt"), dir,
+                    [&](int64_t current, int64_t total) { progress.emplace_back(current, total); });
   ASSERT_TRUE(d.has_value()) << d.error().to_string();
+  // "Downloading" as moby reports it: at least the final count, of the Content-Length.
+  ASSERT_FALSE(progress.empty());
+  EXPECT_EQ(progress.back(), std::make_pair(int64_t{15}, int64_t{15}));
   EXPECT_EQ(d->name, "hello.txt");
   EXPECT_EQ(d->mtime, 1445412480);
   EXPECT_EQ(d->checksum.size(), 64u);

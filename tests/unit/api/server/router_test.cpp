@@ -73,5 +73,23 @@ TEST(Render, HumanSize) {
   EXPECT_EQ(human_size(1982391), "1.982MB");
 }
 
+TEST(RegistryProgressLine, AnIdlessLineWithProgressCarriesItsDetail) {
+  // The builder's ADD <url> (moby's progress reader: no ID, "Downloading").
+  image::registry::ProgressEvent dl;
+  dl.status = "Downloading";
+  dl.current = 5;
+  dl.total = 10;
+  std::string line = registry_progress_line(dl);
+  EXPECT_TRUE(line.starts_with(
+      R"({"status":"Downloading","progressDetail":{"current":5,"total":10},"progress":")"))
+      << line;
+  EXPECT_EQ(line.find("\"id\""), std::string::npos) << line;
+  // A whole-image line (no ID, no progress) stays a bare status.
+  image::registry::ProgressEvent done;
+  done.status = "Status: Downloaded newer image for busybox:latest";
+  EXPECT_EQ(registry_progress_line(done),
+            "{\"status\":\"Status: Downloaded newer image for busybox:latest\"}\r\n");
+}
+
 }  // namespace
 }  // namespace mydocker::api::server
