@@ -42,6 +42,7 @@ struct Node {
   Sha sha{};
   std::shared_ptr<const std::string> data;  // content not written yet (see materialize())
   std::string link_to;  // a hard link still in memory: the first name of its file
+  dev_t rdev = 0;       // a device's number
 };
 
 void apply_dir_meta(int root, const std::string& path, const NodeInfo& info) {
@@ -113,6 +114,16 @@ struct State : internal::Backend {
       ::utimensat(dir, name.c_str(), ts, AT_SYMLINK_NOFOLLOW);
       return base::ok();
     }
+    if (S_ISCHR(node.info.mode) || S_ISBLK(node.info.mode) || S_ISFIFO(node.info.mode)) {
+      // As dockerd's untar of the context (root): the node itself, which COPY copies.
+      if (::mknodat(dir, name.c_str(), node.info.mode, node.rdev) < 0 ||
+          ::fchmodat(dir, name.c_str(), node.info.mode & 07777, 0) < 0) {
+        return base::sys_error("create `{}` in the build context", path);
+      }
+      timespec ts[2] = {{node.info.mtime, 0}, {node.info.mtime, 0}};
+      ::utimensat(dir, name.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+      return base::ok();
+    }
     if (!node.data) {
       return base::ok();
     }
@@ -152,7 +163,7 @@ struct State : internal::Backend {
     // Hard links after the files they name (which may sort after them).
     for (bool links : {false, true}) {
       for (auto& [path, node] : nodes) {
-        bool file = S_ISREG(node.info.mode);
+        bool file = !S_ISDIR(node.info.mode) && !S_ISLNK(node.info.mode);  // devices too
         if (path.empty() || (file && !files) || (!file && structure) ||
             (links != !node.link_to.empty())) {
           continue;
@@ -440,6 +451,11 @@ class Receiver {
       return base::ok();
     }
     switch (type) {
+      case AE_IFCHR:
+      case AE_IFBLK:
+      case AE_IFIFO:
+        node.rdev = archive_entry_rdev(e);
+        [[fallthrough]];
       case AE_IFDIR:
       case AE_IFLNK: {
         if (type == AE_IFLNK) {
@@ -458,7 +474,7 @@ class Receiver {
         impl_.nodes.emplace(rel, std::move(node));
         return base::ok();
       default:
-        return base::ok();  // devices and fifos have nothing COPY could use
+        return base::ok();  // sockets: the client never sends them
     }
   }
 

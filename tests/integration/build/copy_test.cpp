@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -306,6 +307,33 @@ TEST_F(RootCopyTest, HardLinksInTheContextStayHardLinks) {
   ASSERT_TRUE(copy_sources(**ctx, {"."}, false, rootfs_, "/replaced", {}));
   EXPECT_EQ(*base::read_file(at("/replaced/f")), "second");
   EXPECT_EQ(*base::read_file(at("/replaced/g")), "first");
+}
+
+TEST_F(RootCopyTest, FifosAndDevicesInTheContextAreCopied) {
+  lt::TarEntry fifo = lt::fifo("dev/pipe");
+  fifo.perm = 0620;
+  std::string tar = lt::make_tar(
+      {lt::dir("dev"), fifo, lt::chardev("dev/null", 1, 3), lt::file("dev/plain", "p")});
+  for (uint64_t memory : {uint64_t{64} << 20, uint64_t{0}}) {  // kept in memory, or on disk
+    MemorySource src(tar);
+    ContextLimits limits;
+    limits.memory_bytes = memory;
+    auto ctx = Context::receive(src, tmp_.path() + "/devctx-" + std::to_string(memory), limits);
+    ASSERT_TRUE(ctx.has_value()) << ctx.error().to_string();
+    auto m = (*ctx)->match("dev/*");
+    ASSERT_TRUE(m.has_value()) << m.error().to_string();
+    EXPECT_EQ(m->size(), 3u);
+    std::string dest = "/dev-" + std::to_string(memory);
+    ASSERT_TRUE(copy_sources(**ctx, {"dev"}, false, rootfs_, dest, {}));
+    Stat p = lstat_of(at(dest + "/pipe"));
+    EXPECT_TRUE(S_ISFIFO(p.mode)) << memory;
+    EXPECT_EQ(p.mode & 07777, 0620u);
+    struct stat st;
+    ASSERT_EQ(::lstat(at(dest + "/null").c_str(), &st), 0);
+    EXPECT_TRUE(S_ISCHR(st.st_mode));
+    EXPECT_EQ(st.st_rdev, makedev(1, 3));
+    EXPECT_EQ(*base::read_file(at(dest + "/plain")), "p");
+  }
 }
 
 // A file capability set (vfs_cap_data revision 2: cap_net_raw permitted and effective).
