@@ -14,6 +14,7 @@ base::Result<CreateResult> LocalDaemon::create(CreateRequest req) {
   HostConfig hc = std::move(req.host_config);
   MYDOCKER_TRY(validate_config(config));
   MYDOCKER_TRY(validate_host_config(hc));
+  MYDOCKER_TRY(specgen::validate_network_mode(config, hc));
   std::string name;
   if (!req.name.empty()) {
     name = MYDOCKER_TRY(names::validate_name(req.name));

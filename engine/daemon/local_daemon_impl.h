@@ -360,8 +360,12 @@ class LocalDaemon final : public Daemon {
   // Container start (run.cpp, after the spec is generated): for --network none, a named
   // network or one connected through `network connect`, a namespace file of our own with
   // loopback up and a veth per endpoint; the spec's network namespace then names the file.
-  // Other modes (default, bridge, host, container:) leave the spec as generated.
+  // host leaves the spec as generated; container:<ref> joins the other's namespace.
   base::Result<void> setup_network_locked(Container& c, json& spec);
+  // --network container:<ref>: the spec names the target's namespace; the container shares
+  // its hostname, hosts and resolv.conf (Docker's initializeNetworkingPaths). Conflict when the
+  // target does not run.
+  base::Result<void> join_network_locked(Container& c, json& spec);
   // /etc/hosts (`ip` for the hostname, --add-host) and resolv.conf (--dns) before a start.
   base::Result<void> write_etc_locked(const ContainerInfo& info, const std::string& ip);
   // The end of a run (cleanup_run_locked): the namespace file goes (and with it the veths).

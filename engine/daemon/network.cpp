@@ -5,6 +5,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <chrono>
+#include <thread>
+
 #include "engine/daemon/local_daemon_impl.h"
 #include "engine/fs/etc_files.h"
 #include "engine/network/dns.h"
@@ -441,10 +444,75 @@ base::Result<void> LocalDaemon::network_disconnect(std::string_view ref,
   return {};
 }
 
+base::Result<void> LocalDaemon::join_network_locked(Container& c, json& spec) {
+  ContainerInfo& info = c.rec.info;
+  std::string ref = info.host_config.network_mode.substr(std::string_view("container:").size());
+  auto target = MYDOCKER_TRY(find(ref));
+  if (target.get() == &c) {
+    return make_error(ErrorCode::Internal, "cannot join own network");
+  }
+  // Two containers joining each other at once would each hold its own lock and wait for the
+  // other's: back off instead of blocking.
+  std::unique_lock tlk(target->mu, std::defer_lock);
+  for (int i = 0; !tlk.try_lock(); ++i) {
+    if (i == 400) {
+      return make_error(ErrorCode::Conflict, "container {} is busy, try again", ref);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const ContainerInfo& t = target->rec.info;
+  if (t.state.status == Status::Restarting) {
+    return make_error(ErrorCode::Conflict,
+                      "Container {} is restarting, wait until the container is running", ref);
+  }
+  if (target->removed || !running_like(t.state.status) || t.state.pid <= 0) {
+    return make_error(ErrorCode::Conflict, "cannot join network of a non running container: {}",
+                      ref);
+  }
+  // The target's namespace: its file when it has one (SandboxKey), else its process's.
+  std::string path = fmt::format("/proc/{}/ns/net", t.state.pid);
+  if (net_ && k::is_netns_file(net_->netns_path(t.id))) {
+    path = net_->netns_path(t.id);
+  }
+  for (auto& ns : spec["linux"]["namespaces"]) {
+    if (ns.value("type", "") == "network") {
+      ns["path"] = path;
+    }
+  }
+  // Docker's initializeNetworkingPaths: the target's hostname, hosts and resolv.conf files
+  // (shared, not copies) and its hostname.
+  info.hostname_path = t.hostname_path;
+  info.hosts_path = t.hosts_path;
+  info.resolv_conf_path = t.resolv_conf_path;
+  info.config.hostname = t.config.hostname;
+  info.config.domainname = t.config.domainname;
+  const std::map<std::string, std::string> files = {{"/etc/hostname", info.hostname_path},
+                                                    {"/etc/hosts", info.hosts_path},
+                                                    {"/etc/resolv.conf", info.resolv_conf_path}};
+  for (auto& m : spec["mounts"]) {
+    if (auto it = files.find(m.value("destination", ""));
+        it != files.end() && !it->second.empty()) {
+      m["source"] = it->second;
+    }
+  }
+  if (spec.contains("hostname")) {
+    spec["hostname"] = info.config.hostname;
+  }
+  for (auto& e : spec["process"]["env"]) {
+    if (e.is_string() && e.get<std::string>().rfind("HOSTNAME=", 0) == 0) {
+      e = "HOSTNAME=" + info.config.hostname;
+    }
+  }
+  return {};
+}
+
 base::Result<void> LocalDaemon::setup_network_locked(Container& c, json& spec) {
   ContainerInfo& info = c.rec.info;
   const std::string& mode = info.host_config.network_mode;
-  if (mode == "host" || mode.rfind("container:", 0) == 0) {
+  if (mode.rfind("container:", 0) == 0) {
+    return join_network_locked(c, spec);
+  }
+  if (mode == "host") {
     return {};
   }
   auto* m = MYDOCKER_TRY(network_manager());
@@ -619,10 +687,32 @@ void LocalDaemon::release_network_locked(Container& c) {
 }
 
 void LocalDaemon::fill_network_settings(ContainerInfo& info) {
+  using OJ = nlohmann::ordered_json;
+  if (info.host_config.network_mode.rfind("container:", 0) == 0) {
+    // Docker: no endpoint and no sandbox of its own; Networks empty.
+    info.network_settings = {{"Bridge", ""},
+                             {"SandboxID", ""},
+                             {"HairpinMode", false},
+                             {"LinkLocalIPv6Address", ""},
+                             {"LinkLocalIPv6PrefixLen", 0},
+                             {"Ports", OJ::object()},
+                             {"SandboxKey", ""},
+                             {"SecondaryIPAddresses", nullptr},
+                             {"SecondaryIPv6Addresses", nullptr},
+                             {"EndpointID", ""},
+                             {"Gateway", ""},
+                             {"GlobalIPv6Address", ""},
+                             {"GlobalIPv6PrefixLen", 0},
+                             {"IPAddress", ""},
+                             {"IPPrefixLen", 0},
+                             {"IPv6Gateway", ""},
+                             {"MacAddress", ""},
+                             {"Networks", OJ::object()}};
+    return;
+  }
   if (!net_) {
     return;
   }
-  using OJ = nlohmann::ordered_json;
   auto eps = net_->store().endpoints_of(info.id);
   std::shared_ptr<NetPorts> np;
   {

@@ -250,9 +250,7 @@ base::Result<json> namespaces(const HostConfig& hc) {
     ns.push_back({{"type", "pid"}});
   }
   if (hc.network_mode != "host") {
-    if (hc.network_mode.rfind("container:", 0) == 0) {
-      return unsupported("network", hc.network_mode);
-    }
+    // container:<ref>: the daemon names the other container's namespace in "path" at start.
     ns.push_back({{"type", "network"}});
   }
   if (hc.ipc_mode != "host") {
@@ -397,6 +395,58 @@ std::string read_or_empty(const std::string& path) {
 }
 
 }  // namespace
+
+base::Result<void> validate_network_mode(const ContainerConfig& config, const HostConfig& hc) {
+  const std::string& mode = hc.network_mode;
+  auto conflict = [](std::string_view what) {
+    return base::make_error(ErrorCode::InvalidArgument, "conflicting options: {}", what);
+  };
+  auto non_empty = [](const json& extra, const char* key) {
+    auto it = extra.find(key);
+    return it != extra.end() && ((it->is_array() || it->is_object()) ? !it->empty()
+                                 : it->is_string()                   ? !it->empty()
+                                 : it->is_boolean()                  ? it->get<bool>()
+                                                                     : false);
+  };
+  bool container = mode.rfind("container:", 0) == 0 || mode == "container";
+  if (container && (mode.size() <= std::string_view("container:").size())) {
+    return base::make_error(ErrorCode::InvalidArgument,
+                            "Invalid network mode: invalid container format container:<name|id>");
+  }
+  if (container) {
+    if (!config.hostname.empty()) {
+      return conflict("hostname and the network mode");
+    }
+    if (non_empty(hc.extra, "Links")) {
+      return conflict(
+          "container type network can't be used with links. This would result in undefined "
+          "behavior");
+    }
+    if (non_empty(hc.extra, "Dns")) {
+      return conflict("dns and the network mode");
+    }
+    if (non_empty(hc.extra, "ExtraHosts")) {
+      return conflict("custom host-to-IP mapping and the network mode");
+    }
+  }
+  if ((container || mode == "host") && non_empty(config.extra, "MacAddress")) {
+    return conflict("mac-address and the network mode");
+  }
+  if (container) {
+    if (non_empty(hc.extra, "PortBindings") || non_empty(hc.extra, "PublishAllPorts")) {
+      return conflict("port publishing and the container type network mode");
+    }
+    if (!config.exposed_ports.empty()) {
+      return conflict("port exposing and the container type network mode");
+    }
+  }
+  if (mode == "host" && non_empty(hc.extra, "Links")) {
+    return conflict(
+        "host type networking can't be used with links. This would result in undefined "
+        "behavior");
+  }
+  return base::ok();
+}
 
 const std::vector<std::string>& default_capabilities() {
   // moby oci/caps/defaults.go DefaultCapabilities, in its order.

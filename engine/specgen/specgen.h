@@ -27,7 +27,8 @@
 // Errors: InvalidArgument with dockerd 20.10's wording ("invalid --security-opt 2: \"x\"",
 // "unknown capability: \"CAP_FOO\"", "No command specified", "Decoding seccomp profile
 // failed: ...", "unable to find user x: no matching entries in passwd file"); NotImplemented
-// for a "container:<id>" PID/IPC/network mode.
+// for a "container:<id>" PID/IPC mode. A "container:<id>" network mode gets a network namespace
+// entry without a path: the daemon names the other container's namespace at start.
 #pragma once
 
 #include <cstdint>
@@ -65,6 +66,18 @@ struct Command {
 };
 base::Result<Command> resolve_command(const ContainerConfig& config,
                                       const image::content::RunConfig* image);
+
+// dockerd's create-time checks of the network mode against the other options (runconfig's
+// validateNetMode), on the request as sent (before the image's config is merged):
+// InvalidArgument with dockerd 20.10's wording: "Invalid network mode: invalid container
+// format container:<name|id>", and for container:<x> "conflicting options: hostname and the
+// network mode" (-h), "... container type network can't be used with links. ...", "... dns
+// and the network mode", "... custom host-to-IP mapping and the network mode", "... port
+// publishing and the container type network mode" (-p/-P), "... port exposing and the
+// container type network mode" (--expose), and (also for host) "conflicting options:
+// mac-address and the network mode"; host with links "conflicting options: host type
+// networking can't be used with links. ...".
+base::Result<void> validate_network_mode(const ContainerConfig& config, const HostConfig& hc);
 
 // The full OCI config.json.
 base::Result<nlohmann::json> generate(const Input& in);

@@ -239,6 +239,74 @@ TEST_F(RootNetworkE2e, RunRmCyclesLeaveNothing) {
   EXPECT_EQ(in.out, "0\n") << in.all();
 }
 
+TEST_F(RootNetworkE2e, ContainerModeJoinsTheOthersNamespace) {
+  create_network(net_, 8);
+  std::string first = "srv" + net_;
+  Output a = daemon_->cli({"run", "-d", "--network", net_, "--name", first, "busybox", "sh", "-c",
+                           "while true; do echo hi-from-first | nc -l -p 7000; done"});
+  ASSERT_EQ(a.status, 0) << a.all();
+  std::string id = trim_nl(a.out);
+  std::string mode = "container:" + first;
+  // The second container reaches the first's listener on loopback: one namespace.
+  EXPECT_TRUE(eventually(
+      [&] {
+        Output o = daemon_->cli(
+            {"run", "--rm", "--network", mode, "busybox", "nc", "-w", "2", "127.0.0.1", "7000"});
+        return o.out.find("hi-from-first") != std::string::npos;
+      },
+      std::chrono::seconds(10)));
+  // Its interfaces, hostname and /etc files are the first's.
+  Output o = daemon_->cli({"run", "-d", "--network", mode, "busybox", "sleep", "60"});
+  ASSERT_EQ(o.status, 0) << o.all();
+  std::string second = trim_nl(o.out);
+  Output addr = daemon_->cli({"exec", second, "ip", "-4", "addr"});
+  EXPECT_NE(addr.out.find(inspect_ip(id) + "/24"), std::string::npos) << addr.all();
+  EXPECT_EQ(trim_nl(daemon_->cli({"exec", second, "hostname"}).out), id.substr(0, 12));
+  Output hosts = daemon_->cli({"exec", second, "cat", "/etc/hosts"});
+  EXPECT_NE(hosts.out.find(inspect_ip(id) + "\t" + id.substr(0, 12)), std::string::npos)
+      << hosts.all();
+  Output in = daemon_->cli({"inspect", "-f",
+                            "{{json .NetworkSettings.Networks}} {{.NetworkSettings.IPAddress}}|"
+                            "{{.HostnamePath}}|{{.HostConfig.NetworkMode}}",
+                            second});
+  std::string first_path = trim_nl(daemon_->cli({"inspect", "-f", "{{.HostnamePath}}", id}).out);
+  EXPECT_EQ(in.out, "{} |" + first_path + "|" + mode + "\n") << in.all();
+  // Docker's refusals at create.
+  const std::pair<std::vector<std::string>, std::string> conflicts[] = {
+      {{"-p", "80:80"}, "conflicting options: port publishing and the container type network mode"},
+      {{"--hostname", "h"}, "conflicting options: hostname and the network mode"},
+      {{"--dns", "10.1.1.1"}, "conflicting options: dns and the network mode"},
+      {{"--add-host", "a:10.1.1.1"},
+       "conflicting options: custom host-to-IP mapping and the network mode"},
+      {{"--expose", "80"},
+       "conflicting options: port exposing and the container type network mode"},
+  };
+  for (const auto& [flags, want] : conflicts) {
+    std::vector<std::string> args = {"create", "--network", mode};
+    args.insert(args.end(), flags.begin(), flags.end());
+    args.insert(args.end(), {"busybox", "true"});
+    Output r = daemon_->cli(args);
+    EXPECT_NE(r.status, 0) << flags[0];
+    EXPECT_NE(r.err.find(want), std::string::npos) << r.all();
+  }
+  Output bad = daemon_->cli({"create", "--network", "container:", "busybox", "true"});
+  EXPECT_NE(bad.err.find("invalid container format container:<name|id>"), std::string::npos)
+      << bad.all();
+  // The target must exist and run.
+  Output none =
+      daemon_->cli({"run", "--rm", "--network", "container:nosuch" + net_, "busybox", "true"});
+  EXPECT_NE(none.err.find("No such container: nosuch" + net_), std::string::npos) << none.all();
+  ASSERT_EQ(daemon_->cli({"create", "--name", "idle" + net_, "busybox", "true"}).status, 0);
+  Output idle =
+      daemon_->cli({"run", "--rm", "--network", "container:idle" + net_, "busybox", "true"});
+  EXPECT_NE(idle.err.find("cannot join network of a non running container: idle" + net_),
+            std::string::npos)
+      << idle.all();
+  // It cannot be connected to another network.
+  Output con = daemon_->cli({"network", "connect", net_, second});
+  EXPECT_NE(con.err.find("container sharing network namespace"), std::string::npos) << con.all();
+}
+
 // GET http://127.0.0.1:<port>/<path> from the host (curl; loopback only).
 Output curl_local(const std::string& port, const std::string& path) {
   return run({"/usr/bin/curl", "-sS", "--max-time", "5", "http://127.0.0.1:" + port + "/" + path});

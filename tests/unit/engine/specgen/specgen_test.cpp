@@ -480,6 +480,7 @@ TEST(Generate, NamespacesPerMode) {
       {R"({})", {"pid", "network", "ipc", "uts", "mount"}},
       {R"({"NetworkMode":"host"})", {"pid", "ipc", "uts", "mount"}},
       {R"({"NetworkMode":"none"})", {"pid", "network", "ipc", "uts", "mount"}},
+      {R"({"NetworkMode":"container:abc"})", {"pid", "network", "ipc", "uts", "mount"}},
       {R"({"PidMode":"host"})", {"network", "ipc", "uts", "mount"}},
       {R"({"IpcMode":"host"})", {"pid", "network", "uts", "mount"}},
       {R"({"UTSMode":"host"})", {"pid", "network", "ipc", "mount"}},
