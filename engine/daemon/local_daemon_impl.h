@@ -368,10 +368,14 @@ class LocalDaemon final : public Daemon {
   base::Result<void> join_network_locked(Container& c, json& spec);
   // /etc/hosts (`ip` for the hostname, --add-host) and resolv.conf (--dns) before a start.
   base::Result<void> write_etc_locked(const ContainerInfo& info, const std::string& ip);
-  // The end of a run (cleanup_run_locked): the namespace file goes (and with it the veths).
+  // The end of a run (cleanup_run_locked): the namespace file goes (and with it the veths),
+  // the endpoints leave their networks (addresses released, as Docker at stop).
   void teardown_network_locked(Container& c);
-  // Container removal: its endpoints leave every network (addresses released).
+  // Container removal: as teardown (nothing is left of a stopped container).
   void release_network_locked(Container& c);
+  // network connect of a running container to a user network: the embedded DNS (127.0.0.11)
+  // started now and resolv.conf rewritten in place, unless it has it already.
+  void start_dns_live_locked(Container& c);
   // inspect/list: NetworkSettings (endpoints, published ports) when the container has any.
   void fill_network_settings(ContainerInfo& info);
   struct NetPorts;           // a running container's port reservations and bindings (network.cpp)

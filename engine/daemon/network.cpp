@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -59,6 +60,84 @@ network::EndpointRequest endpoint_config(const ContainerConfig& config, const st
 bool named_network(const std::string& mode) {
   return !mode.empty() && mode != "default" && mode != "bridge" && mode != "host" &&
          mode != "none" && mode.rfind("container:", 0) != 0;
+}
+
+// The network the mode names: a user network, or the default bridge for default/bridge when
+// the daemon has one; "" for none, host, container: (and default without a bridge).
+std::string mode_network(const std::string& mode, bool default_bridge) {
+  if (named_network(mode)) {
+    return mode;
+  }
+  if ((mode == "default" || mode == "bridge" || mode.empty()) && default_bridge) {
+    return "bridge";
+  }
+  return "";
+}
+
+constexpr const char* kDetached = "MydockerDetached";  // mode network disconnected while stopped
+
+// The networks a container is attached to (Docker keeps them in NetworkSettings.Networks,
+// endpoints or not): the one its mode names first, then those `network connect` added
+// (NetworkingConfig.EndpointsConfig keys; "default" is the mode's), less the mode's network
+// when it was disconnected while the container was stopped.
+std::vector<std::string> attached_networks(const ContainerInfo& info, bool default_bridge) {
+  std::vector<std::string> out;
+  std::string primary = mode_network(info.host_config.network_mode, default_bridge);
+  auto nc = info.config.extra.find("NetworkingConfig");
+  bool detached = nc != info.config.extra.end() && nc->is_object() && nc->value(kDetached, false);
+  if (!primary.empty() && !detached) {
+    out.push_back(primary);
+  }
+  if (nc != info.config.extra.end() && nc->is_object()) {
+    if (auto eps = nc->find("EndpointsConfig"); eps != nc->end() && eps->is_object()) {
+      for (auto it = eps->begin(); it != eps->end(); ++it) {
+        if (it.key() != "default" && it.key() != primary) {
+          out.push_back(it.key());
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// Records `name` among the container's networks (its endpoint settings kept for the next
+// starts, as Docker keeps them).
+void record_attachment(ContainerInfo& info, const std::string& name, const std::string& primary,
+                       const network::EndpointRequest& req) {
+  auto& nc = info.config.extra["NetworkingConfig"];
+  if (!nc.is_object()) {
+    nc = json::object();
+  }
+  if (name == primary) {
+    nc.erase(kDetached);
+  }
+  json ep = json::object();
+  if (!req.aliases.empty()) {
+    ep["Aliases"] = req.aliases;
+  }
+  if (!req.ipv4_address.empty()) {
+    ep["IPAMConfig"] = {{"IPv4Address", req.ipv4_address}};
+  }
+  if (!nc.contains("EndpointsConfig") || !nc["EndpointsConfig"].is_object()) {
+    nc["EndpointsConfig"] = json::object();
+  }
+  nc["EndpointsConfig"][name] = ep;
+}
+
+void drop_attachment(ContainerInfo& info, const std::string& name, const std::string& primary) {
+  auto& nc = info.config.extra["NetworkingConfig"];
+  if (!nc.is_object()) {
+    nc = json::object();
+  }
+  if (name == primary) {
+    nc[kDetached] = true;
+  }
+  if (auto eps = nc.find("EndpointsConfig"); eps != nc.end() && eps->is_object()) {
+    eps->erase(name);
+    if (name == primary) {
+      eps->erase("default");
+    }
+  }
 }
 
 namespace k = network::kernel;
@@ -128,6 +207,19 @@ base::Result<std::vector<WantedPort>> wanted_ports(const ContainerInfo& info) {
     }
   }
   return out;
+}
+
+// The container's hosts/resolv.conf before a start: replaced through a rename without fsync
+// (they are regenerated at every start; a crash cannot tear them, a reboot re-creates them).
+base::Result<void> replace_file(const std::string& path, std::string_view text) {
+  std::string tmp = path + ".tmp";
+  MYDOCKER_TRY(base::write_file(tmp, text, O_CREAT));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    auto err = base::sys_error("rename `{}`", tmp);
+    (void)::unlink(tmp.c_str());
+    return err;
+  }
+  return {};
 }
 
 std::string ports_file(const std::string& state_dir) {
@@ -215,6 +307,7 @@ base::Result<network::Manager*> LocalDaemon::network_manager() {
     network::ManagerOptions mo;
     mo.store_root = opts_.data_root + "/network";
     mo.netns_dir = opts_.exec_root + "/netns";
+    mo.endpoint_root = opts_.exec_root + "/network";  // endpoints are volatile (see networks.h)
     mo.default_bridge = opts_.bridge.empty() ? "mydocker0" : opts_.bridge;  // "": never set up
     mo.default_bridge_subnet = opts_.bip;
     mo.use_default_bridge = !opts_.bridge.empty();
@@ -243,9 +336,16 @@ base::Result<void> LocalDaemon::open_network() {
       endpoints = endpoints || !m->store().endpoints_of(c->id()).empty();
     }
   }
+  // Endpoints exist while their container runs: those of containers that stopped or went
+  // while no daemon watched are left, their addresses released (their veths go in cleanup).
   bool user_networks = false;
   for (const auto& n : m->store().all()) {
     user_networks = user_networks || !n.predefined();
+    for (const auto& [cid, ep] : n.endpoints) {
+      if (live.count(cid) == 0 && m->store().disconnect(n.id, cid)) {
+        spdlog::info("network cleanup: endpoint of container {} left network {}", cid, n.name);
+      }
+    }
   }
   // A daemon that never used a bridge leaves the host's network alone; one that did brings
   // its bridges and table back (after a reboot or a crash) and drops what no container owns.
@@ -390,7 +490,8 @@ base::Result<void> LocalDaemon::network_connect(std::string_view ref,
   if (c->removed) {
     return make_error(ErrorCode::NotFound, "No such container: {}", req.container);
   }
-  const auto& mode = c->rec.info.host_config.network_mode;
+  ContainerInfo& info = c->rec.info;
+  const auto& mode = info.host_config.network_mode;
   if (mode == "host" || mode == "none" || mode.rfind("container:", 0) == 0) {
     // Docker: runconfig.ErrConflictHostNetwork / ErrConflictNoNetwork and friends.
     return make_error(ErrorCode::InvalidArgument,
@@ -402,16 +503,28 @@ base::Result<void> LocalDaemon::network_connect(std::string_view ref,
                       "container cannot be disconnected from host network or connected to "
                       "host network");
   }
-  auto ep =
-      MYDOCKER_TRY(m->store().connect(net.id, c->id(), bare_name(c->rec.info.name), req.endpoint));
-  if (running_like(c->rec.info.state.status)) {
-    auto path = m->netns_path(c->id());
-    auto ifname = fmt::format("eth{}", m->store().endpoints_of(c->id()).size() - 1);
-    auto r = m->attach(net, ep, path, ifname);
-    if (!r) {
-      (void)m->store().disconnect(net.id, c->id());
-      return std::move(r).error();
+  std::string primary = mode_network(mode, !opts_.bridge.empty());
+  if (!running_like(info.state.status)) {
+    // Docker keeps the settings for the next start; no endpoint (and no address) until then.
+    auto names = attached_networks(info, !opts_.bridge.empty());
+    if (std::find(names.begin(), names.end(), net.name) != names.end()) {
+      return {};  // Docker's updateNetworkSettings: a duplicate config is ignored
     }
+    record_attachment(info, net.name, primary, req.endpoint);
+    persist(*c);
+    return {};
+  }
+  auto ep = MYDOCKER_TRY(m->store().connect(net.id, c->id(), bare_name(info.name), req.endpoint));
+  auto path = m->netns_path(c->id());
+  auto ifname = fmt::format("eth{}", m->store().endpoints_of(c->id()).size() - 1);
+  if (auto r = m->attach(net, ep, path, ifname); !r) {
+    (void)m->store().disconnect(net.id, c->id());
+    return std::move(r).error();
+  }
+  record_attachment(info, net.name, primary, req.endpoint);
+  persist(*c);
+  if (!net.predefined()) {
+    start_dns_live_locked(*c);
   }
   emit_network(net, "connect", c->id());
   return {};
@@ -433,13 +546,25 @@ base::Result<void> LocalDaemon::network_disconnect(std::string_view ref,
     return {};
   }
   std::lock_guard lk((*c)->mu);
-  auto ep = MYDOCKER_TRY(m->store().disconnect(net.id, (*c)->id()));
-  if (running_like((*c)->rec.info.state.status)) {
-    if (auto r = m->detach(ep); !r) {
-      spdlog::warn("container {}: delete the veth of network {}: {}", (*c)->id(), net.name,
-                   r.error().message());
+  ContainerInfo& info = (*c)->rec.info;
+  std::string primary = mode_network(info.host_config.network_mode, !opts_.bridge.empty());
+  if (!running_like(info.state.status)) {
+    auto names = attached_networks(info, !opts_.bridge.empty());
+    if (std::find(names.begin(), names.end(), net.name) == names.end()) {
+      return make_error(ErrorCode::Internal, "container {} is not connected to network {}",
+                        (*c)->id(), net.name);
     }
+    drop_attachment(info, net.name, primary);
+    persist(**c);
+    return {};
   }
+  auto ep = MYDOCKER_TRY(m->store().disconnect(net.id, (*c)->id()));
+  if (auto r = m->detach(ep); !r) {
+    spdlog::warn("container {}: delete the veth of network {}: {}", (*c)->id(), net.name,
+                 r.error().message());
+  }
+  drop_attachment(info, net.name, primary);
+  persist(**c);
   emit_network(net, "disconnect", (*c)->id());
   return {};
 }
@@ -516,22 +641,33 @@ base::Result<void> LocalDaemon::setup_network_locked(Container& c, json& spec) {
     return {};
   }
   auto* m = MYDOCKER_TRY(network_manager());
-  // The network the mode names: a user network, or the default bridge for default/bridge
-  // (when the daemon has one; without, the spec's own private namespace, loopback only).
-  std::string primary;
-  if (named_network(mode)) {
-    primary = mode;
-  } else if ((mode == "default" || mode == "bridge" || mode.empty()) && !opts_.bridge.empty()) {
-    primary = "bridge";
+  // Docker's allocateNetwork: an endpoint (and an address) on each attached network for this
+  // run only; the end of the run leaves them (teardown_network_locked). Without a default
+  // bridge, default mode keeps the spec's own private namespace, loopback only.
+  for (const auto& [name, ep] : m->store().endpoints_of(info.id)) {
+    (void)ep;  // a previous run's, had its end been missed: a clean slate
+    (void)m->store().disconnect(name, info.id);
   }
-  if (!primary.empty()) {
-    auto net = MYDOCKER_TRY(m->store().find(primary));
-    auto eps = m->store().endpoints_of(info.id);
-    if (eps.count(net.name) == 0) {
-      MYDOCKER_TRY(m->store().connect(net.id, info.id, bare_name(info.name),
-                                      endpoint_config(info.config, primary)));
+  base::ScopeExit leave([&] {
+    for (const auto& [name, ep] : m->store().endpoints_of(info.id)) {
+      (void)ep;
+      (void)m->store().disconnect(name, info.id);
     }
-    primary = net.name;
+  });
+  std::string primary;
+  std::set<std::string> joined;
+  std::vector<network::Network> nets;
+  for (const auto& name : attached_networks(info, !opts_.bridge.empty())) {
+    auto net = MYDOCKER_TRY(m->store().find(name));
+    if (!joined.insert(net.id).second) {
+      continue;
+    }
+    if (primary.empty()) {
+      primary = net.name;
+    }
+    MYDOCKER_TRY(m->store().connect(net.id, info.id, bare_name(info.name),
+                                    endpoint_config(info.config, name)));
+    nets.push_back(std::move(net));
   }
   auto endpoints = m->store().endpoints_of(info.id);
   if (mode != "none" && endpoints.empty()) {
@@ -609,11 +745,47 @@ base::Result<void> LocalDaemon::setup_network_locked(Container& c, json& spec) {
   if (dns && !info.resolv_conf_path.empty()) {
     // nameserver 127.0.0.11 with the host's search and options (Docker's rebuildDNS).
     auto host = network::dns::parse_resolv_conf(base::read_file("/etc/resolv.conf").value_or(""));
-    MYDOCKER_TRY(base::write_file_atomic(info.resolv_conf_path,
-                                         network::dns::embedded_resolv_conf(host, {}, {})));
+    MYDOCKER_TRY(
+        replace_file(info.resolv_conf_path, network::dns::embedded_resolv_conf(host, {}, {})));
   }
   drop.dismiss();
+  leave.dismiss();
+  for (const auto& net : nets) {
+    emit_network(net, "connect", info.id);
+  }
   return {};
+}
+
+void LocalDaemon::start_dns_live_locked(Container& c) {
+  const ContainerInfo& info = c.rec.info;
+  std::shared_ptr<NetPorts> np;
+  {
+    std::lock_guard plk(net_ports_mu_);
+    auto& slot = net_ports_[info.id];
+    if (!slot) {
+      slot = std::make_shared<NetPorts>();
+    }
+    np = slot;
+  }
+  if (np->dns || !net_ || !k::is_netns_file(net_->netns_path(info.id))) {
+    return;
+  }
+  auto r = start_dns(*net_, info);
+  if (!r) {
+    spdlog::warn("container {}: DNS responder: {}", info.id, r.error().to_string());
+    return;
+  }
+  np->dns = std::move(*r);
+  if (!info.resolv_conf_path.empty()) {
+    // Docker's rebuildDNS on a live sandbox: the file is bind-mounted into the container, so it
+    // is rewritten in place (a rename would leave the container the old inode).
+    auto host = network::dns::parse_resolv_conf(base::read_file("/etc/resolv.conf").value_or(""));
+    if (auto w = base::write_file(info.resolv_conf_path,
+                                  network::dns::embedded_resolv_conf(host, {}, {}));
+        !w) {
+      spdlog::warn("container {}: rewrite resolv.conf: {}", info.id, w.error().to_string());
+    }
+  }
 }
 
 base::Result<void> LocalDaemon::write_etc_locked(const ContainerInfo& info, const std::string& ip) {
@@ -639,7 +811,7 @@ base::Result<void> LocalDaemon::write_etc_locked(const ContainerInfo& info, cons
         }
       }
     }
-    MYDOCKER_TRY(base::write_file_atomic(info.hosts_path, text));
+    MYDOCKER_TRY(replace_file(info.hosts_path, text));
   }
   // /etc/resolv.conf: --dns replaces the host's nameservers.
   auto dns = info.host_config.extra.find("Dns");
@@ -651,7 +823,7 @@ base::Result<void> LocalDaemon::write_etc_locked(const ContainerInfo& info, cons
         text += "nameserver " + d.get<std::string>() + "\n";
       }
     }
-    MYDOCKER_TRY(base::write_file_atomic(info.resolv_conf_path, text));
+    MYDOCKER_TRY(replace_file(info.resolv_conf_path, text));
   }
   return {};
 }
@@ -670,13 +842,8 @@ void LocalDaemon::teardown_network_locked(Container& c) {
   if (auto r = net_->remove_netns(c.id()); !r) {
     spdlog::warn("container {}: remove its network namespace: {}", c.id(), r.error().message());
   }
-}
-
-void LocalDaemon::release_network_locked(Container& c) {
-  teardown_network_locked(c);
-  if (!net_) {
-    return;
-  }
+  // Docker's releaseNetwork: the endpoints are left when the run ends (addresses released; the
+  // container keeps its networks for the next start).
   for (const auto& [name, ep] : net_->store().endpoints_of(c.id())) {
     (void)ep;
     if (auto net = net_->store().find(name)) {
@@ -684,6 +851,10 @@ void LocalDaemon::release_network_locked(Container& c) {
       emit_network(*net, "disconnect", c.id());
     }
   }
+}
+
+void LocalDaemon::release_network_locked(Container& c) {
+  teardown_network_locked(c);
 }
 
 void LocalDaemon::fill_network_settings(ContainerInfo& info) {
@@ -721,7 +892,22 @@ void LocalDaemon::fill_network_settings(ContainerInfo& info) {
       np = it->second;
     }
   }
-  if (eps.empty() && !np) {
+  // The attached networks (endpoints only while running), by their current names.
+  std::vector<std::string> names;
+  for (const auto& name : attached_networks(info, !opts_.bridge.empty())) {
+    auto net = net_->store().find(name);
+    std::string n = net ? net->name : name;
+    if (std::find(names.begin(), names.end(), n) == names.end()) {
+      names.push_back(n);
+    }
+  }
+  for (const auto& [name, ep] : eps) {
+    (void)ep;
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      names.push_back(name);
+    }
+  }
+  if (names.empty() && !np) {
     return;
   }
   bool running = running_like(info.state.status);
@@ -743,15 +929,20 @@ void LocalDaemon::fill_network_settings(ContainerInfo& info) {
             {"IPAddress", ""},
             {"IPPrefixLen", 0},
             {"MacAddress", ""}};
-  for (const auto& [name, ep] : eps) {
+  for (const auto& name : names) {
     auto net = net_->store().find(name);
+    auto it = eps.find(name);
+    // A stopped container shows its networks without operational data (Docker's
+    // cleanOperationalData).
+    const network::Endpoint* ep = it != eps.end() ? &it->second : nullptr;
     std::string gateway;
     int prefix = 0;
-    if (net && net->pool) {
+    if (ep != nullptr && net && net->pool) {
       gateway = network::format_ipv4(net->pool->gateway());
       prefix = net->pool->subnet().len;
     }
-    std::string ip = ep.ipv4_address.substr(0, ep.ipv4_address.find('/'));
+    std::string ip =
+        ep != nullptr ? ep->ipv4_address.substr(0, ep->ipv4_address.find('/')) : std::string();
     auto req = endpoint_config(info.config, name);
     OJ ipam = nullptr;
     if (!req.ipv4_address.empty()) {
@@ -760,30 +951,26 @@ void LocalDaemon::fill_network_settings(ContainerInfo& info) {
     OJ aliases = nullptr;
     if (net && !net->predefined()) {
       aliases = OJ::array();
-      for (const auto& a : ep.aliases) {
+      for (const auto& a : ep != nullptr ? ep->aliases : req.aliases) {
         aliases.push_back(a);
       }
       aliases.push_back(info.id.substr(0, 12));
     }
-    networks[name] = {{"IPAMConfig", ipam},
-                      {"Links", nullptr},
-                      {"Aliases", aliases},
-                      {"NetworkID", net ? net->id : ""},
-                      {"EndpointID", ep.endpoint_id},
-                      {"Gateway", gateway},
-                      {"IPAddress", ip},
-                      {"IPPrefixLen", prefix},
-                      {"IPv6Gateway", ""},
-                      {"GlobalIPv6Address", ""},
-                      {"GlobalIPv6PrefixLen", 0},
-                      {"MacAddress", ep.mac_address},
+    std::string endpoint_id = ep != nullptr ? ep->endpoint_id : "";
+    std::string mac = ep != nullptr ? ep->mac_address : "";
+    networks[name] = {{"IPAMConfig", ipam},        {"Links", nullptr},
+                      {"Aliases", aliases},        {"NetworkID", net ? net->id : ""},
+                      {"EndpointID", endpoint_id}, {"Gateway", gateway},
+                      {"IPAddress", ip},           {"IPPrefixLen", prefix},
+                      {"IPv6Gateway", ""},         {"GlobalIPv6Address", ""},
+                      {"GlobalIPv6PrefixLen", 0},  {"MacAddress", mac},
                       {"DriverOpts", nullptr}};
-    if (name == "bridge") {
-      top = {{"EndpointID", ep.endpoint_id},
+    if (name == "bridge" && ep != nullptr) {
+      top = {{"EndpointID", endpoint_id},
              {"Gateway", gateway},
              {"IPAddress", ip},
              {"IPPrefixLen", prefix},
-             {"MacAddress", ep.mac_address}};
+             {"MacAddress", mac}};
     }
   }
   std::string key = running && network::kernel::is_netns_file(net_->netns_path(info.id))

@@ -84,6 +84,7 @@ base::Result<std::unique_ptr<Manager>> Manager::open(ManagerOptions options) {
   so.root = options.store_root;
   so.default_bridge = options.default_bridge;
   so.default_bridge_subnet = options.default_bridge_subnet;
+  so.endpoint_root = options.endpoint_root;
   so.mtu = options.mtu;
   MYDOCKER_TRY(base::mkdir_all(so.root, 0700));
   auto routes = host_routes({options.default_bridge});

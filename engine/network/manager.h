@@ -36,8 +36,9 @@ struct PortMapping;
 }  // namespace kernel
 
 struct ManagerOptions {
-  std::string store_root;                    // <data-root>/network
-  std::string netns_dir;                     // <exec-root>/netns
+  std::string store_root;     // <data-root>/network
+  std::string netns_dir;      // <exec-root>/netns
+  std::string endpoint_root;  // <exec-root>/network: volatile endpoints ("" -> in the records)
   std::string default_bridge = "mydocker0";  // Linux bridge of the `bridge` network
   std::string default_bridge_subnet;         // "" -> from the pools (Docker's --bip)
   bool use_default_bridge = true;            // false (-b none): never set up, not even found

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/network/networks.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/random.h>
 #include <time.h>
@@ -391,6 +392,55 @@ ordered_json endpoint_settings_json(const Network& n, const Endpoint* ep,
   return j;
 }
 
+namespace {
+
+json endpoint_record(const Endpoint& ep) {
+  return {{"container_id", ep.container_id},
+          {"name", ep.name},
+          {"endpoint_id", ep.endpoint_id},
+          {"mac_address", ep.mac_address},
+          {"ipv4_address", ep.ipv4_address},
+          {"ipv6_address", ep.ipv6_address},
+          {"aliases", ep.aliases}};
+}
+
+std::optional<Endpoint> endpoint_from_record(const json& e) {
+  if (!e.is_object()) {
+    return std::nullopt;
+  }
+  Endpoint ep;
+  ep.container_id = str_of(e, "container_id");
+  ep.name = str_of(e, "name");
+  ep.endpoint_id = str_of(e, "endpoint_id");
+  ep.mac_address = str_of(e, "mac_address");
+  ep.ipv4_address = str_of(e, "ipv4_address");
+  ep.ipv6_address = str_of(e, "ipv6_address");
+  ep.aliases = strings_of(e, "aliases");
+  if (ep.container_id.empty()) {
+    return std::nullopt;
+  }
+  return ep;
+}
+
+// Replaces `path` by `data` through a rename, without fsync: volatile records (the exec root
+// is a tmpfs, gone at reboot as the endpoints are), where only a torn file would matter.
+base::Result<void> write_volatile(const std::string& path, std::string_view data) {
+  std::string tmp = path + ".tmp";
+  MYDOCKER_TRY(base::write_file(tmp, data, O_CREAT));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    auto err = base::sys_error("rename `{}`", tmp);
+    (void)::unlink(tmp.c_str());
+    return err;
+  }
+  return base::ok();
+}
+
+std::optional<Ipv4> endpoint_ip(const Endpoint& ep) {
+  return parse_ipv4(ep.ipv4_address.substr(0, ep.ipv4_address.find('/')));
+}
+
+}  // namespace
+
 json network_to_record(const Network& n) {
   json net;
   net["id"] = n.id;
@@ -415,13 +465,7 @@ json network_to_record(const Network& n) {
   net["labels"] = string_map(n.labels);
   json eps = json::array();
   for (const auto& [cid, ep] : n.endpoints) {
-    eps.push_back({{"container_id", ep.container_id},
-                   {"name", ep.name},
-                   {"endpoint_id", ep.endpoint_id},
-                   {"mac_address", ep.mac_address},
-                   {"ipv4_address", ep.ipv4_address},
-                   {"ipv6_address", ep.ipv6_address},
-                   {"aliases", ep.aliases}});
+    eps.push_back(endpoint_record(ep));
   }
   json j;
   j["version"] = kRecordVersion;
@@ -479,18 +523,11 @@ base::Result<Network> network_from_record(const json& j) {
   }
   if (j.contains("endpoints") && j["endpoints"].is_array()) {
     for (const auto& e : j["endpoints"]) {
-      Endpoint ep;
-      ep.container_id = str_of(e, "container_id");
-      ep.name = str_of(e, "name");
-      ep.endpoint_id = str_of(e, "endpoint_id");
-      ep.mac_address = str_of(e, "mac_address");
-      ep.ipv4_address = str_of(e, "ipv4_address");
-      ep.ipv6_address = str_of(e, "ipv6_address");
-      ep.aliases = strings_of(e, "aliases");
-      if (ep.container_id.empty()) {
+      auto ep = endpoint_from_record(e);
+      if (!ep) {
         return bad("endpoint");
       }
-      n.endpoints[ep.container_id] = std::move(ep);
+      n.endpoints[ep->container_id] = std::move(*ep);
     }
   }
   return n;
@@ -541,6 +578,13 @@ base::Result<std::unique_ptr<NetworkStore>> NetworkStore::open(
   std::sort(loaded.begin(), loaded.end(), [&](const Network& a, const Network& b) {
     return std::make_tuple(rank(a), a.created, a.id) < std::make_tuple(rank(b), b.created, b.id);
   });
+  if (!store->options_.endpoint_root.empty()) {
+    MYDOCKER_TRY_CTX(base::mkdir_all(store->options_.endpoint_root, 0700), "create `{}`",
+                     store->options_.endpoint_root);
+    for (auto& n : loaded) {
+      MYDOCKER_TRY(store->load_endpoints(n));
+    }
+  }
   for (auto& n : loaded) {
     store->order_.push_back(n.id);
     store->networks_[n.id] = std::move(n);
@@ -621,8 +665,84 @@ base::Result<void> NetworkStore::add_predefined(const std::vector<Prefix>& host_
 
 base::Result<void> NetworkStore::save_locked(const Network& n) {
   std::string path = options_.root + "/" + n.id + ".json";
-  MYDOCKER_TRY_CTX(base::write_file_atomic(path, network_to_record(n).dump(), 0600), "write `{}`",
-                   path);
+  json record = network_to_record(n);
+  if (!options_.endpoint_root.empty()) {
+    // Endpoints live in the volatile record; the durable one holds the network alone.
+    record["endpoints"] = json::array();
+    if (n.pool) {
+      AddressPool bare = *n.pool;
+      std::vector<Ipv4> ips(bare.allocated().begin(), bare.allocated().end());
+      for (Ipv4 ip : ips) {
+        (void)bare.release(ip);
+      }
+      record["pool"] = bare.to_json();
+    }
+  }
+  MYDOCKER_TRY_CTX(base::write_file_atomic(path, record.dump(), 0600), "write `{}`", path);
+  return base::ok();
+}
+
+std::string NetworkStore::endpoints_path(const std::string& network_id) const {
+  return options_.endpoint_root + "/" + network_id + ".json";
+}
+
+base::Result<void> NetworkStore::save_endpoints_locked(const Network& n) {
+  if (options_.endpoint_root.empty()) {
+    return save_locked(n);
+  }
+  std::string path = endpoints_path(n.id);
+  if (n.endpoints.empty()) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return base::sys_error("remove `{}`", path);
+    }
+    return base::ok();
+  }
+  json eps = json::array();
+  for (const auto& [cid, ep] : n.endpoints) {
+    eps.push_back(endpoint_record(ep));
+  }
+  json j = {{"version", kRecordVersion}, {"network", n.id}, {"endpoints", eps}};
+  MYDOCKER_TRY_CTX(write_volatile(path, j.dump()), "write `{}`", path);
+  return base::ok();
+}
+
+base::Result<void> NetworkStore::load_endpoints(Network& n) {
+  // The durable record's allocations (none unless written by an older version) give way to
+  // the volatile endpoints: after a reboot there are none, after a daemon crash they are the
+  // running containers' (and those of containers that stopped meanwhile, which the engine
+  // disconnects at start-up).
+  n.endpoints.clear();
+  if (n.pool) {
+    std::vector<Ipv4> stale(n.pool->allocated().begin(), n.pool->allocated().end());
+    for (Ipv4 ip : stale) {
+      (void)n.pool->release(ip);
+    }
+  }
+  std::string path = endpoints_path(n.id);
+  auto text = base::read_file(path);
+  if (!text) {
+    return base::ok();  // none
+  }
+  auto j = json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("endpoints") ||
+      !j["endpoints"].is_array()) {
+    return base::make_error(ErrorCode::InvalidArgument, "malformed endpoint record `{}`", path);
+  }
+  for (const auto& e : j["endpoints"]) {
+    auto ep = endpoint_from_record(e);
+    if (!ep) {
+      return base::make_error(ErrorCode::InvalidArgument, "malformed endpoint record `{}`", path);
+    }
+    if (n.pool && !ep->ipv4_address.empty()) {
+      auto ip = endpoint_ip(*ep);
+      if (!ip || !n.pool->allocate(*ip)) {
+        return base::make_error(ErrorCode::InvalidArgument,
+                                "endpoint record `{}`: address `{}` not in the pool", path,
+                                ep->ipv4_address);
+      }
+    }
+    n.endpoints[ep->container_id] = std::move(*ep);
+  }
   return base::ok();
 }
 
@@ -908,6 +1028,9 @@ base::Result<Network> NetworkStore::remove(std::string_view term) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     return base::sys_error("remove `{}`", path);
   }
+  if (!options_.endpoint_root.empty()) {
+    (void)::unlink(endpoints_path(n->id).c_str());
+  }
   Network out = std::move(*n);
   networks_.erase(out.id);
   order_.erase(std::remove(order_.begin(), order_.end(), out.id), order_.end());
@@ -1038,7 +1161,7 @@ base::Result<Endpoint> NetworkStore::connect(std::string_view term, const std::s
     ep.mac_address = req.mac_address.empty() ? mac_for(*ip) : req.mac_address;
   }
   n->endpoints[container_id] = ep;
-  if (auto r = save_locked(*n); !r) {
+  if (auto r = save_endpoints_locked(*n); !r) {
     n->endpoints.erase(container_id);
     n->pool = std::move(saved);
     return std::move(r).error();
@@ -1069,7 +1192,7 @@ base::Result<Endpoint> NetworkStore::disconnect(std::string_view term,
     }
   }
   n->endpoints.erase(it);
-  if (auto r = save_locked(*n); !r) {
+  if (auto r = save_endpoints_locked(*n); !r) {
     n->endpoints[ep.container_id] = ep;
     n->pool = std::move(saved);
     return std::move(r).error();

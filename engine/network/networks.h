@@ -11,7 +11,13 @@
 //   <root>/                      (<data-root>/network)
 //     <network id>.json          {"version":1,"network":{...},"pool":{...},"endpoints":[...]}
 //
-// A store reopened reads them back (allocations included). Errors carry Docker's wording and
+// A store reopened reads them back (allocations included). With an `endpoint_root` (the
+// engine's: <exec-root>/network, a tmpfs), endpoints are volatile state as in Docker (they
+// exist while their container runs): the durable record holds the network only (written at
+// create/remove) and the endpoints of a network live in <endpoint_root>/<network id>.json,
+// replaced by rename without fsync at every connect/disconnect; reopening re-allocates their
+// addresses. A daemon crash keeps them (the running containers keep their addresses); a
+// reboot empties the tmpfs and with it every allocation. Errors carry Docker's wording and
 // code (the API maps the code to HTTP):
 //   NotFound          "network X not found"                                             404
 //   InvalidArgument   "network X is ambiguous (N matches found based on ...)", bad IPAM,
@@ -134,6 +140,7 @@ struct StoreOptions {
   std::string root;                          // <data-root>/network
   std::string default_bridge = "mydocker0";  // the default network's Linux bridge
   std::string default_bridge_subnet;         // "" -> chosen from the pools (Docker's --bip)
+  std::string endpoint_root;  // volatile endpoint records (see above); "" -> in the records
   int mtu = 1500;
   std::vector<PoolSpec> pools = default_address_pools();
   // Test seams: a new 64-hex ID; the current time as RFC 3339 nano.
@@ -201,6 +208,10 @@ class NetworkStore {
  private:
   explicit NetworkStore(StoreOptions options) : options_(std::move(options)) {}
   base::Result<void> save_locked(const Network& n);
+  // The endpoints of `n` after a connect/disconnect (volatile record, or save_locked).
+  base::Result<void> save_endpoints_locked(const Network& n);
+  base::Result<void> load_endpoints(Network& n);
+  std::string endpoints_path(const std::string& network_id) const;
   base::Result<Network*> find_locked(std::string_view term);
   const Network* find_const_locked(std::string_view term, base::Error* err) const;
   base::Result<void> add_predefined(const std::vector<Prefix>& host_routes);

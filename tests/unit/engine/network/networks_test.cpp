@@ -444,6 +444,55 @@ TEST_F(NetworkStoreTest, ReopenReadsEverythingBack) {
   EXPECT_EQ(on_bridge.at("bridge").mac_address, "02:42:ac:11:00:02");
 }
 
+TEST_F(NetworkStoreTest, VolatileEndpointsLiveInTheEndpointRoot) {
+  StoreOptions o = options();
+  o.endpoint_root = tmp_.path() + "/run/network";
+  std::string id;
+  std::string durable;
+  {
+    auto s = NetworkStore::open(o, {});
+    ASSERT_TRUE(s) << s.error().message();
+    id = create_tx_net(**s);
+    durable = *base::read_file(o.root + "/" + id + ".json");
+    auto ep = (*s)->connect("tx-net", kNetcId, "tx-netc", {});
+    ASSERT_TRUE(ep) << ep.error().message();
+    EXPECT_EQ(ep->ipv4_address, "192.168.208.2/20");
+    // The durable record is not written at connect; the volatile one is.
+    EXPECT_EQ(*base::read_file(o.root + "/" + id + ".json"), durable);
+    EXPECT_TRUE(base::path_exists(o.endpoint_root + "/" + id + ".json"));
+  }
+  {
+    // A daemon crash: the endpoint and its address come back.
+    auto s = NetworkStore::open(o, {});
+    ASSERT_TRUE(s) << s.error().message();
+    auto eps = (*s)->endpoints_of(kNetcId);
+    ASSERT_EQ(eps.size(), 1u);
+    EXPECT_EQ(eps.at("tx-net").ipv4_address, "192.168.208.2/20");
+    auto next = (*s)->connect("tx-net", std::string(64, 'b'), "b", {});
+    ASSERT_TRUE(next);
+    EXPECT_EQ(next->ipv4_address, "192.168.208.3/20");
+    ASSERT_TRUE((*s)->disconnect("tx-net", std::string(64, 'b')));
+    ASSERT_TRUE((*s)->disconnect("tx-net", kNetcId));
+    // The last endpoint gone: no volatile record left.
+    EXPECT_FALSE(base::path_exists(o.endpoint_root + "/" + id + ".json"));
+    ASSERT_TRUE((*s)->connect("tx-net", kNetcId, "tx-netc", {}));
+  }
+  // A reboot (the exec root's tmpfs emptied): no endpoint, every address free again.
+  ASSERT_TRUE(base::remove_all(o.endpoint_root));
+  auto s = NetworkStore::open(o, {});
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_TRUE((*s)->endpoints_of(kNetcId).empty());
+  auto again = (*s)->connect("tx-net", std::string(64, 'c'), "c", {});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->ipv4_address, "192.168.208.2/20");
+  // Removing the network removes its volatile record too.
+  ASSERT_TRUE((*s)->disconnect("tx-net", std::string(64, 'c')));
+  ASSERT_TRUE((*s)->connect("tx-net", kNetcId, "tx-netc", {}));
+  ASSERT_TRUE((*s)->disconnect("tx-net", kNetcId));
+  ASSERT_TRUE((*s)->remove("tx-net"));
+  EXPECT_FALSE(base::path_exists(o.endpoint_root + "/" + id + ".json"));
+}
+
 TEST_F(NetworkStoreTest, CorruptRecordIsAnError) {
   ASSERT_TRUE(base::mkdir_all(tmp_.path() + "/network"));
   ASSERT_TRUE(
