@@ -12,6 +12,10 @@
 #include <cerrno>
 #include <chrono>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "runtime/base/strings.h"
 
@@ -390,67 +394,9 @@ std::vector<Upstream> upstreams_for(const ResolvConf& host, const std::vector<st
 
 // --- Responder ---
 
-base::Result<std::unique_ptr<Responder>> Responder::start(base::Fd udp, base::Fd tcp, Names names,
-                                                          ResponderOptions options) {
-  if (!udp.valid()) {
-    return base::make_error(ErrorCode::InvalidArgument, "dns responder needs a UDP socket");
-  }
-  std::unique_ptr<Responder> r(new Responder());
-  int efd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (efd < 0) {
-    return base::sys_error("eventfd for the dns responder");
-  }
-  r->wake_ = base::Fd::adopt(efd);
-  for (int fd : {udp.get(), tcp.get()}) {
-    if (fd >= 0) {
-      int fl = ::fcntl(fd, F_GETFL);
-      if (fl < 0 || ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-        return base::sys_error("set the dns sockets non-blocking");
-      }
-    }
-  }
-  r->udp_ = std::move(udp);
-  r->tcp_ = std::move(tcp);
-  r->names_ = std::move(names);
-  r->options_ = std::move(options);
-  r->thread_ = std::thread([p = r.get()] { p->run(); });
-  return r;
-}
-
-Responder::~Responder() {
-  stop();
-}
-
-void Responder::stop() {
-  if (!stopping_.exchange(true)) {
-    uint64_t one = 1;
-    (void)!::write(wake_.get(), &one, sizeof(one));
-  }
-  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
-    thread_.join();
-  }
-}
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-struct TcpClient {
-  base::Fd fd;
-  std::string in;
-};
-
-// A forwarded query waiting for an upstream.
-struct Pending {
-  base::Fd fd;  // UDP socket connected to the current upstream
-  std::string query;
-  size_t upstream = 0;
-  Clock::time_point deadline;
-  // Where the answer goes: a UDP client address, or a TCP client (by its fd number).
-  sockaddr_storage client{};
-  socklen_t client_len = 0;
-  int tcp_client = -1;
-};
 
 sockaddr_in to_sockaddr(const Upstream& u) {
   sockaddr_in a{};
@@ -475,12 +421,56 @@ base::Result<base::Fd> upstream_socket(const Upstream& u) {
 
 }  // namespace
 
-void Responder::run() {
+// One responder's sockets, TCP clients and forwards in flight; driven by the shared loop
+// (always under its lock, so never concurrently).
+struct Responder::State {
+  struct TcpClient {
+    base::Fd fd;
+    std::string in;
+  };
+  // A forwarded query waiting for an upstream.
+  struct Pending {
+    base::Fd fd;  // UDP socket connected to the current upstream
+    std::string query;
+    size_t upstream = 0;
+    Clock::time_point deadline;
+    // Where the answer goes: a UDP client address, or a TCP client (by its fd number).
+    sockaddr_storage client{};
+    socklen_t client_len = 0;
+    int tcp_client = -1;
+  };
+
+  base::Fd udp;
+  base::Fd tcp;
+  Names names;
+  ResponderOptions options;
   std::map<int, TcpClient> tcp_clients;  // by fd
   std::map<int, Pending> pending;        // by upstream socket fd
-  std::vector<uint8_t> buf(kMaxTcpMessage);
 
-  auto send_to_client = [&](const Pending& p, std::string_view reply) {
+  void add_fds(std::vector<pollfd>& fds) const {
+    fds.push_back({udp.get(), POLLIN, 0});
+    if (tcp.valid()) {
+      fds.push_back({tcp.get(), POLLIN, 0});
+    }
+    for (const auto& [fd, c] : tcp_clients) {
+      fds.push_back({fd, POLLIN, 0});
+    }
+    for (const auto& [fd, p] : pending) {
+      fds.push_back({fd, POLLIN, 0});
+    }
+  }
+
+  std::optional<Clock::time_point> next_deadline() const {
+    std::optional<Clock::time_point> out;
+    for (const auto& [fd, p] : pending) {
+      if (!out || p.deadline < *out) {
+        out = p.deadline;
+      }
+    }
+    return out;
+  }
+
+  void send_to_client(const Pending& p, std::string_view reply) {
     if (p.tcp_client >= 0) {
       auto it = tcp_clients.find(p.tcp_client);
       if (it == tcp_clients.end()) {
@@ -496,29 +486,29 @@ void Responder::run() {
       }
       return;
     }
-    (void)::sendto(udp_.get(), reply.data(), reply.size(), MSG_DONTWAIT,
+    (void)::sendto(udp.get(), reply.data(), reply.size(), MSG_DONTWAIT,
                    reinterpret_cast<const sockaddr*>(&p.client), p.client_len);
-  };
+  }
 
   // Sends `p.query` to upstream `p.upstream` onwards; false when none could be tried.
-  auto try_upstream = [&](Pending& p) {
-    while (p.upstream < options_.upstreams.size()) {
-      auto s = upstream_socket(options_.upstreams[p.upstream]);
+  bool try_upstream(Pending& p) {
+    while (p.upstream < options.upstreams.size()) {
+      auto s = upstream_socket(options.upstreams[p.upstream]);
       if (s && ::send(s->get(), p.query.data(), p.query.size(), MSG_DONTWAIT) ==
                    static_cast<ssize_t>(p.query.size())) {
         p.fd = std::move(*s);
-        p.deadline = Clock::now() + std::chrono::milliseconds(options_.timeout_ms);
+        p.deadline = Clock::now() + std::chrono::milliseconds(options.timeout_ms);
         return true;
       }
       ++p.upstream;
     }
     return false;
-  };
+  }
 
-  auto handle = [&](std::span<const uint8_t> query, Pending target) {
-    bool room = pending.size() < options_.max_pending && !options_.upstreams.empty();
+  void handle(std::span<const uint8_t> query, Pending target) {
+    bool room = pending.size() < options.max_pending && !options.upstreams.empty();
     size_t max_size = target.tcp_client >= 0 ? kMaxTcpMessage : 512;
-    Decision d = answer(query, names_, room, max_size);
+    Decision d = answer(query, names, room, max_size);
     if (d.kind == Decision::Kind::Reply) {
       send_to_client(target, d.reply);
       return;
@@ -533,9 +523,9 @@ void Responder::run() {
     }
     int fd = target.fd.get();
     pending.emplace(fd, std::move(target));
-  };
+  }
 
-  auto fail_or_next = [&](std::map<int, Pending>::iterator it) {
+  void fail_or_next(std::map<int, Pending>::iterator it) {
     Pending p = std::move(it->second);
     pending.erase(it);
     ++p.upstream;
@@ -548,114 +538,223 @@ void Responder::run() {
     }
     int fd = p.fd.get();
     pending.emplace(fd, std::move(p));
-  };
+  }
 
-  while (!stopping_.load()) {
-    std::vector<pollfd> fds;
-    fds.push_back({wake_.get(), POLLIN, 0});
-    fds.push_back({udp_.get(), POLLIN, 0});
-    if (tcp_.valid()) {
-      fds.push_back({tcp_.get(), POLLIN, 0});
-    }
-    for (const auto& [fd, c] : tcp_clients) {
-      fds.push_back({fd, POLLIN, 0});
-    }
-    for (const auto& [fd, p] : pending) {
-      fds.push_back({fd, POLLIN, 0});
-    }
-    int timeout = -1;
-    auto now = Clock::now();
-    for (const auto& [fd, p] : pending) {
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(p.deadline - now).count();
-      int t = static_cast<int>(std::max<int64_t>(0, ms + 1));
-      timeout = timeout < 0 ? t : std::min(timeout, t);
-    }
-    int n = ::poll(fds.data(), fds.size(), timeout);
-    if (n < 0 && errno != EINTR) {
-      break;
-    }
-    if (stopping_.load()) {
-      break;
-    }
-    for (const auto& pfd : fds) {
-      if (pfd.revents == 0) {
-        continue;
-      }
-      if (pfd.fd == udp_.get()) {
-        // Drain what is queued, so one poll round serves a burst.
-        for (int i = 0; i < 64; ++i) {
-          Pending target;
-          target.client_len = sizeof(target.client);
-          ssize_t got = ::recvfrom(udp_.get(), buf.data(), 4096, MSG_DONTWAIT,
-                                   reinterpret_cast<sockaddr*>(&target.client), &target.client_len);
-          if (got < 0) {
-            break;
-          }
-          handle(std::span<const uint8_t>(buf.data(), static_cast<size_t>(got)), std::move(target));
-        }
-      } else if (tcp_.valid() && pfd.fd == tcp_.get()) {
-        int c = ::accept4(tcp_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (c >= 0) {
-          tcp_clients[c].fd = base::Fd::adopt(c);
-        }
-      } else if (auto cit = tcp_clients.find(pfd.fd); cit != tcp_clients.end()) {
-        ssize_t got = ::recv(pfd.fd, buf.data(), buf.size(), MSG_DONTWAIT);
-        if (got <= 0) {
-          if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
-            tcp_clients.erase(cit);
-          }
-          continue;
-        }
-        std::string& in = cit->second.in;
-        in.append(reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(got));
-        int client_fd = pfd.fd;
-        while (in.size() >= 2) {
-          size_t len = (static_cast<uint8_t>(in[0]) << 8) | static_cast<uint8_t>(in[1]);
-          if (in.size() < 2 + len) {
-            break;
-          }
-          std::string msg = in.substr(2, len);
-          in.erase(0, 2 + len);
-          Pending target;
-          target.tcp_client = client_fd;
-          handle(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(msg.data()), msg.size()),
-                 std::move(target));
-          if (tcp_clients.count(client_fd) == 0) {
-            break;  // dropped while answering
-          }
-        }
-      } else if (auto pit = pending.find(pfd.fd); pit != pending.end()) {
-        ssize_t got = ::recv(pfd.fd, buf.data(), buf.size(), MSG_DONTWAIT);
+  // `fd` (one of add_fds') is readable.
+  void ready(int fd, std::vector<uint8_t>& buf) {
+    if (fd == udp.get()) {
+      // Drain what is queued, so one poll round serves a burst.
+      for (int i = 0; i < 64; ++i) {
+        Pending target;
+        target.client_len = sizeof(target.client);
+        ssize_t got = ::recvfrom(udp.get(), buf.data(), 4096, MSG_DONTWAIT,
+                                 reinterpret_cast<sockaddr*>(&target.client), &target.client_len);
         if (got < 0) {
-          if (errno != EAGAIN && errno != EINTR) {
-            fail_or_next(pit);  // ECONNREFUSED: nothing listens there
-          }
-          continue;
+          break;
         }
-        std::span<const uint8_t> reply(buf.data(), static_cast<size_t>(got));
-        const std::string& q = pit->second.query;
-        // Not the answer to this query (a stray datagram): keep waiting.
-        if (reply.size() < kHeader || reply[0] != static_cast<uint8_t>(q[0]) ||
-            reply[1] != static_cast<uint8_t>(q[1]) || (get16(reply, 2) & kFlagQr) == 0) {
-          continue;
-        }
-        int rcode = get16(reply, 2) & 0xf;
-        if (rcode == kRcodeServFail || rcode == 5 /* REFUSED */) {
-          fail_or_next(pit);
-          continue;
-        }
-        send_to_client(pit->second,
-                       std::string_view(reinterpret_cast<const char*>(reply.data()), reply.size()));
-        pending.erase(pit);
+        handle(std::span<const uint8_t>(buf.data(), static_cast<size_t>(got)), std::move(target));
       }
+    } else if (tcp.valid() && fd == tcp.get()) {
+      int c = ::accept4(tcp.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (c >= 0) {
+        tcp_clients[c].fd = base::Fd::adopt(c);
+      }
+    } else if (auto cit = tcp_clients.find(fd); cit != tcp_clients.end()) {
+      ssize_t got = ::recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+      if (got <= 0) {
+        if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+          tcp_clients.erase(cit);
+        }
+        return;
+      }
+      std::string& in = cit->second.in;
+      in.append(reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(got));
+      while (in.size() >= 2) {
+        size_t len = (static_cast<uint8_t>(in[0]) << 8) | static_cast<uint8_t>(in[1]);
+        if (in.size() < 2 + len) {
+          break;
+        }
+        std::string msg = in.substr(2, len);
+        in.erase(0, 2 + len);
+        Pending target;
+        target.tcp_client = fd;
+        handle(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(msg.data()), msg.size()),
+               std::move(target));
+        if (tcp_clients.count(fd) == 0) {
+          break;  // dropped while answering
+        }
+      }
+    } else if (auto pit = pending.find(fd); pit != pending.end()) {
+      ssize_t got = ::recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+      if (got < 0) {
+        if (errno != EAGAIN && errno != EINTR) {
+          fail_or_next(pit);  // ECONNREFUSED: nothing listens there
+        }
+        return;
+      }
+      std::span<const uint8_t> reply(buf.data(), static_cast<size_t>(got));
+      const std::string& q = pit->second.query;
+      // Not the answer to this query (a stray datagram): keep waiting.
+      if (reply.size() < kHeader || reply[0] != static_cast<uint8_t>(q[0]) ||
+          reply[1] != static_cast<uint8_t>(q[1]) || (get16(reply, 2) & kFlagQr) == 0) {
+        return;
+      }
+      int rcode = get16(reply, 2) & 0xf;
+      if (rcode == kRcodeServFail || rcode == 5 /* REFUSED */) {
+        fail_or_next(pit);
+        return;
+      }
+      send_to_client(pit->second,
+                     std::string_view(reinterpret_cast<const char*>(reply.data()), reply.size()));
+      pending.erase(pit);
     }
-    now = Clock::now();
+  }
+
+  void expire(Clock::time_point now) {
     for (auto it = pending.begin(); it != pending.end();) {
       auto next = std::next(it);
       if (it->second.deadline <= now) {
         fail_or_next(it);
       }
       it = next;
+    }
+  }
+};
+
+namespace {
+
+// The one poll thread of every responder in the process (a container on a user network costs
+// two sockets, not a thread). Started with the first responder and kept for the process's
+// life. Responders are served under mu_, so once remove() returns none of a responder's
+// code runs again.
+class Loop {
+ public:
+  static base::Result<Loop*> get() {
+    static std::mutex once_mu;
+    static Loop* loop = nullptr;  // never destroyed: its thread outlives static destructors
+    std::lock_guard lk(once_mu);
+    if (loop == nullptr) {
+      int efd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+      if (efd < 0) {
+        return base::sys_error("eventfd for the dns responders");
+      }
+      auto* l = new Loop();
+      l->wake_ = base::Fd::adopt(efd);
+      std::thread([l] { l->run(); }).detach();
+      loop = l;
+    }
+    return loop;
+  }
+
+  uint64_t add(std::shared_ptr<Responder::State> s) {
+    std::lock_guard lk(mu_);
+    uint64_t key = next_++;
+    states_[key] = std::move(s);
+    wake();
+    return key;
+  }
+
+  void remove(uint64_t key) {
+    std::lock_guard lk(mu_);
+    states_.erase(key);
+    wake();
+  }
+
+ private:
+  void wake() {
+    uint64_t one = 1;
+    (void)!::write(wake_.get(), &one, sizeof(one));
+  }
+
+  void run() {
+    std::vector<uint8_t> buf(kMaxTcpMessage);
+    std::vector<pollfd> fds;
+    std::vector<uint64_t> owners;  // fds[i] belongs to states_[owners[i]] (0: the wake fd)
+    for (;;) {
+      fds.clear();
+      owners.clear();
+      int timeout = -1;
+      {
+        std::lock_guard lk(mu_);
+        fds.push_back({wake_.get(), POLLIN, 0});
+        owners.push_back(0);
+        auto now = Clock::now();
+        for (const auto& [key, s] : states_) {
+          s->add_fds(fds);
+          owners.resize(fds.size(), key);
+          if (auto d = s->next_deadline()) {
+            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*d - now).count();
+            int t = static_cast<int>(std::max<int64_t>(0, ms + 1));
+            timeout = timeout < 0 ? t : std::min(timeout, t);
+          }
+        }
+      }
+      int n = ::poll(fds.data(), fds.size(), timeout);
+      if (n < 0 && errno != EINTR) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));  // not expected; no spin
+        continue;
+      }
+      std::lock_guard lk(mu_);
+      if (fds[0].revents != 0) {
+        uint64_t v = 0;
+        (void)!::read(wake_.get(), &v, sizeof(v));
+      }
+      for (size_t i = 1; i < fds.size(); ++i) {
+        if (fds[i].revents == 0) {
+          continue;
+        }
+        // A responder removed meanwhile is skipped (its fds may even be reused by now).
+        if (auto it = states_.find(owners[i]); it != states_.end()) {
+          it->second->ready(fds[i].fd, buf);
+        }
+      }
+      auto now = Clock::now();
+      for (const auto& [key, s] : states_) {
+        s->expire(now);
+      }
+    }
+  }
+
+  std::mutex mu_;  // guards states_ and serialises all responder work
+  std::map<uint64_t, std::shared_ptr<Responder::State>> states_;
+  uint64_t next_ = 1;
+  base::Fd wake_;
+};
+
+}  // namespace
+
+base::Result<std::unique_ptr<Responder>> Responder::start(base::Fd udp, base::Fd tcp, Names names,
+                                                          ResponderOptions options) {
+  if (!udp.valid()) {
+    return base::make_error(ErrorCode::InvalidArgument, "dns responder needs a UDP socket");
+  }
+  for (int fd : {udp.get(), tcp.get()}) {
+    if (fd >= 0) {
+      int fl = ::fcntl(fd, F_GETFL);
+      if (fl < 0 || ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        return base::sys_error("set the dns sockets non-blocking");
+      }
+    }
+  }
+  auto* loop = MYDOCKER_TRY(Loop::get());
+  auto state = std::make_shared<State>();
+  state->udp = std::move(udp);
+  state->tcp = std::move(tcp);
+  state->names = std::move(names);
+  state->options = std::move(options);
+  std::unique_ptr<Responder> r(new Responder());
+  r->key_ = loop->add(std::move(state));
+  return r;
+}
+
+Responder::~Responder() {
+  stop();
+}
+
+void Responder::stop() {
+  if (key_ != 0 && !stopped_.exchange(true)) {
+    if (auto loop = Loop::get()) {
+      (*loop)->remove(key_);
     }
   }
 }

@@ -6,13 +6,15 @@
 // Two layers:
 //   answer(query bytes, names)  pure: parses the query and returns the reply bytes, or says
 //                               "forward" (a name we do not know) or "drop" (not a query)
-//   Responder                   a thread with a poll loop over a UDP socket and a listening TCP
-//                               socket it is given, forwarding over UDP to the upstreams
+//   Responder                   a UDP socket and a listening TCP socket it is given, served
+//                               by the process's one shared poll loop (one thread for all
+//                               responders), forwarding over UDP to the upstreams
 //
 // The sockets come in bound, so the engine opens them where they must live (inside the
 // container's network namespace, on 127.0.0.11:53, with a DNAT/redirect of its own if it
-// wants) while the responder's own upstream sockets are opened by the responder's thread, that
-// is in the daemon's (the host's) namespace: a host resolver on 127.0.0.53 is reachable, as in
+// wants) while the responder's own upstream sockets are opened by the loop's thread, that
+// is in the daemon's (the host's) namespace (the thread that starts the first responder must
+// be): a host resolver on 127.0.0.53 is reachable, as in
 // Docker's "host loopback" forwarding. Names are looked up on every query through `Names`
 // (NetworkStore::lookup bound to the container), so containers started or connected later
 // resolve at once.
@@ -31,7 +33,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "engine/network/ipam.h"
@@ -147,8 +148,11 @@ struct ResponderOptions {
   size_t max_pending = 256;  // forwards in flight; beyond, new ones get SERVFAIL
 };
 
-// Serves `udp` (a bound datagram socket) and `tcp` (a listening stream socket, or invalid) on
-// its own thread until stop() or destruction. Thread-safe: stop() from any thread.
+// Serves `udp` (a bound datagram socket) and `tcp` (a listening stream socket, or invalid)
+// until stop() or destruction. Every responder of the process is served by one shared poll
+// thread (started with the first), so a container on a user network costs its two sockets
+// and no thread. Thread-safe: stop() from any thread; once it returns, the responder answers
+// nothing more and its names callbacks are not called again.
 class Responder {
  public:
   static base::Result<std::unique_ptr<Responder>> start(base::Fd udp, base::Fd tcp, Names names,
@@ -158,17 +162,13 @@ class Responder {
   Responder& operator=(const Responder&) = delete;
   void stop();
 
+  struct State;  // sockets, TCP clients, forwards in flight (dns.cpp)
+
  private:
   Responder() = default;
-  void run();
 
-  base::Fd udp_;
-  base::Fd tcp_;
-  base::Fd wake_;  // eventfd: stop()
-  Names names_;
-  ResponderOptions options_;
-  std::thread thread_;
-  std::atomic<bool> stopping_{false};
+  uint64_t key_ = 0;  // its registration with the shared loop
+  std::atomic<bool> stopped_{false};
 };
 
 }  // namespace mydocker::engine::network::dns

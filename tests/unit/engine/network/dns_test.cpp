@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -484,6 +485,47 @@ TEST(DnsResponder, WithoutUpstreamsUnknownNamesAreServfail) {
   ASSERT_TRUE(r);
   EXPECT_EQ(ask_udp(udp_port, build_query(1, "example.test", kTypeA)).rcode, kRcodeServFail);
   EXPECT_EQ(ask_udp(udp_port, build_query(2, "web", kTypeA)).a.size(), 1u);
+}
+
+size_t thread_count() {
+  std::error_code ec;
+  size_t n = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/task", ec);
+       !ec && it != std::filesystem::directory_iterator(); ++it) {
+    ++n;
+  }
+  return n;
+}
+
+TEST(DnsResponder, ManyRespondersShareOneThreadAndStopAlone) {
+  // Warm the shared loop up, so its thread is already counted.
+  uint16_t warm_port = 0;
+  auto warm = Responder::start(udp_socket(&warm_port), base::Fd(), table(), {});
+  ASSERT_TRUE(warm);
+  size_t threads = thread_count();
+  std::vector<std::unique_ptr<Responder>> rs;
+  std::vector<uint16_t> ports;
+  for (int i = 0; i < 20; ++i) {
+    uint16_t port = 0;
+    auto r = Responder::start(udp_socket(&port), base::Fd(), table(), {});
+    ASSERT_TRUE(r) << r.error().message();
+    rs.push_back(std::move(*r));
+    ports.push_back(port);
+  }
+  EXPECT_EQ(thread_count(), threads);
+  for (size_t i = 0; i < ports.size(); ++i) {
+    EXPECT_EQ(ask_udp(ports[i], build_query(static_cast<uint16_t>(i + 1), "web", kTypeA)).a.size(),
+              1u);
+  }
+  // Stopping some leaves the others serving.
+  for (size_t i = 0; i < rs.size(); i += 2) {
+    rs[i]->stop();
+  }
+  for (size_t i = 1; i < ports.size(); i += 2) {
+    EXPECT_EQ(ask_udp(ports[i], build_query(7, "web", kTypeA)).a.size(), 1u);
+  }
+  rs.clear();
+  EXPECT_EQ(ask_udp(warm_port, build_query(8, "web", kTypeA)).a.size(), 1u);
 }
 
 }  // namespace
