@@ -10,6 +10,19 @@ dsock=$work/dockerd.sock
 cgparent=/mydocker-bench-$$
 md() { "$bin/mydocker" -H "unix://$sock" "$@"; }
 dk() { docker -H "unix://$dsock" "$@"; }
+# The daemons' network flags: no default bridge by default; network.sh gives each its own.
+mydockerd_net_args=(--bridge none)
+dockerd_net_args=(--bridge none --iptables=false --ip6tables=false)
+
+# ensure_cmds CMD:PACKAGE...: installs the Debian packages of the commands not found.
+ensure_cmds() {
+  local c missing=()
+  for c in "$@"; do command -v "${c%%:*}" >/dev/null || missing+=("${c#*:}"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing ${missing[*]}" >&2
+  apt-get update -qq >/dev/null &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
 
 ms_since() { awk -v s="$1" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.3f", (e - s) * 1000 }'; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -36,7 +49,7 @@ start_mydockerd() {
   # sides, and nothing left on the host's network (a bridge outlives its daemon).
   "$bin/mydockerd" --data-root "$work/data" --exec-root "$work/exec" -H "unix://$sock" \
     --pidfile "$work/mydockerd.pid" --config-file "$work/daemon.json" \
-    --cgroup-parent "$cgparent" --bridge none 2>"$work/mydockerd.log" &
+    --cgroup-parent "$cgparent" "${mydockerd_net_args[@]}" 2>"$work/mydockerd.log" &
   dpid=$!
   wait_socket "$sock" "$dpid" "$work/mydockerd.log"
   MYDOCKER_HOST=unix://$sock scripts/make-busybox-image.sh "$bin/mydocker" >/dev/null
@@ -52,8 +65,8 @@ start_dockerd() {
   ctd_pid=$!
   for _ in $(seq 1 500); do [ -S "$work/ctd.sock" ] && break; sleep 0.01; done
   dockerd --data-root "$work/docker" --exec-root "$work/docker-exec" -H "unix://$dsock" \
-    --containerd "$work/ctd.sock" --pidfile "$work/dockerd.pid" --bridge none \
-    --iptables=false --ip6tables=false --cgroup-parent "$cgparent-docker" \
+    --containerd "$work/ctd.sock" --pidfile "$work/dockerd.pid" "${dockerd_net_args[@]}" \
+    --cgroup-parent "$cgparent-docker" \
     >"$work/dockerd.log" 2>&1 &
   dkd_pid=$!
   wait_socket "$dsock" "$dkd_pid" "$work/dockerd.log" || return 1
