@@ -84,8 +84,9 @@ struct State : internal::Backend {
   std::optional<image::dockerfile::IgnoreMatcher> ignore;
   mutable std::mutex mu;
   mutable std::map<std::string, std::string> sums;
-  bool on_disk = false;    // the disk holds every node
-  bool structure = false;  // the disk holds the directories and symlinks (root())
+  uint64_t linked_files = 0;  // NodeInfo::file numbers given out
+  bool on_disk = false;       // the disk holds every node
+  bool structure = false;     // the disk holds the directories and symlinks (root())
   std::mutex materialize_mu;
 
   // Directory modes and times last: their entries changed the times, and a read-only
@@ -249,6 +250,7 @@ struct State : internal::Backend {
     for (auto& [path, node] : nodes) {  // hard links to what goes become copies
       if (node.link_to == rel || node.link_to.starts_with(prefix)) {
         node.link_to.clear();
+        node.info.file = {0, 0};
       }
     }
     for (auto it = nodes.lower_bound(prefix); it != nodes.end() && it->first.starts_with(prefix);) {
@@ -443,6 +445,9 @@ class Receiver {
           ::linkat(impl_.root_fd.get(), target->c_str(), dir, base.c_str(), 0) < 0) {
         return base::sys_error("link `{}` in the build context", rel);
       }
+      if (t->second.info.file == std::pair<uint64_t, uint64_t>{0, 0}) {
+        t->second.info.file = {1, ++impl_.linked_files};
+      }
       Node link = t->second;
       if (!impl_.on_disk && link.link_to.empty()) {
         link.link_to = *target;  // linked when written out (materialize())
@@ -455,6 +460,7 @@ class Receiver {
       case AE_IFBLK:
       case AE_IFIFO:
         node.rdev = archive_entry_rdev(e);
+        node.info.rdev = type == AE_IFIFO ? 0 : node.rdev;
         [[fallthrough]];
       case AE_IFDIR:
       case AE_IFLNK: {

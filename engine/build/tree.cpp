@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,11 +58,22 @@ base::Error forbidden(std::string_view orig) {
                           "forbidden path outside the build context: {} ()", orig);
 }
 
-// What COPY reads of an entry: type, permissions, owner, size, link target, content.
+// What COPY reads of an entry: type, permissions, owner, size, link target, content; a
+// device's number; for the second and later names of a hard-linked file, the first one
+// within the hashed set (`first_name`: COPY links them the same way). An entry without
+// either keeps the text it always had (cache entries recorded before stay valid); one with
+// them starts with `+`, which no octal mode does, and its fields are length-prefixed.
 base::Result<void> hash_node(EVP_MD_CTX* ctx, const Backend& tree, const std::string& rel,
-                             const NodeInfo& info) {
-  std::string meta = fmt::format("{:o} {} {} {} {}", info.mode, info.uid, info.gid,
-                                 S_ISREG(info.mode) ? info.size : 0, info.link);
+                             const NodeInfo& info, std::string_view first_name = {}) {
+  uint64_t size = S_ISREG(info.mode) ? info.size : 0;
+  std::string meta;
+  if (S_ISCHR(info.mode) || S_ISBLK(info.mode) || !first_name.empty()) {
+    auto rdev = static_cast<dev_t>(info.rdev);
+    meta = fmt::format("+{:o} {} {} {} {}:{} {}:{} {}", info.mode, info.uid, info.gid, size,
+                       major(rdev), minor(rdev), first_name.size(), first_name, info.link);
+  } else {
+    meta = fmt::format("{:o} {} {} {} {}", info.mode, info.uid, info.gid, size, info.link);
+  }
   meta.push_back('\0');
   EVP_DigestUpdate(ctx, meta.data(), meta.size());
   if (S_ISREG(info.mode)) {
@@ -239,13 +251,23 @@ base::Result<std::string> checksum_in(const Backend& tree, std::string_view path
     std::vector<std::string> below = MYDOCKER_TRY(tree.list(resolved, 0));
     std::sort(below.begin(), below.end());
     size_t cut = resolved.empty() ? 0 : resolved.size() + 1;
+    // A hard-linked file's first name in the set (links to names outside it are copies).
+    std::map<std::pair<uint64_t, uint64_t>, std::string_view> first;
     for (const std::string& p : below) {
       std::optional<NodeInfo> child = MYDOCKER_TRY(tree.lstat(p));
       if (!child) {
         continue;
       }
-      EVP_DigestUpdate(ctx.get(), p.data() + cut, p.size() - cut + 1);  // with its NUL
-      MYDOCKER_TRY(hash_node(ctx.get(), tree, p, *child));
+      std::string_view name(p.data() + cut, p.size() - cut);
+      std::string_view first_name;
+      if (child->file != std::pair<uint64_t, uint64_t>{0, 0} && !S_ISDIR(child->mode)) {
+        auto [it, inserted] = first.try_emplace(child->file, name);
+        if (!inserted) {
+          first_name = it->second;
+        }
+      }
+      EVP_DigestUpdate(ctx.get(), name.data(), name.size() + 1);  // with its NUL
+      MYDOCKER_TRY(hash_node(ctx.get(), tree, p, *child, first_name));
     }
   } else {
     kind = "file";
@@ -277,6 +299,12 @@ base::Result<std::optional<NodeInfo>> DiskBackend::lstat(const std::string& rel)
   info.gid = st.st_gid;
   info.size = static_cast<uint64_t>(st.st_size);
   info.mtime = st.st_mtim.tv_sec;
+  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+    info.rdev = st.st_rdev;
+  }
+  if (st.st_nlink > 1 && !S_ISDIR(st.st_mode)) {
+    info.file = {st.st_dev, st.st_ino};
+  }
   if (S_ISLNK(st.st_mode)) {
     std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
     ssize_t n = ::readlinkat(root_.get(), rel.c_str(), target.data(), target.size());

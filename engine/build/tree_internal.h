@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "runtime/base/error.h"
@@ -23,7 +24,11 @@ struct NodeInfo {
   uint32_t gid = 0;
   uint64_t size = 0;
   int64_t mtime = 0;
-  std::string link;  // a symlink's target
+  std::string link;   // a symlink's target
+  uint64_t rdev = 0;  // a character or block device's number
+  // The file of an entry with hard links: entries with the same non-zero value are one file
+  // (names of one inode). {0, 0} for an entry without links, and for directories.
+  std::pair<uint64_t, uint64_t> file{0, 0};
 };
 
 // A tree of entries addressed by root-relative cleaned paths ("" is the root).

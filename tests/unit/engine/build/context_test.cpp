@@ -301,6 +301,72 @@ TEST_F(ContextTest, ChecksumIsStableAndSensitive) {
   EXPECT_EQ(a->checksum("missing").error().code(), base::ErrorCode::NotFound);
 }
 
+TEST_F(ContextTest, ChecksumCoversHardLinksAndDeviceNumbers) {
+  auto tree = [](std::vector<lt::TarEntry> extra) {
+    std::vector<lt::TarEntry> e{lt::dir("d"), lt::file("d/a", "x")};
+    e.insert(e.end(), extra.begin(), extra.end());
+    return e;
+  };
+  std::vector<lt::TarEntry> copies = tree({lt::file("d/b", "x"), lt::file("d/c", "x")});
+  std::vector<lt::TarEntry> ab = tree({lt::hardlink("d/b", "d/a"), lt::file("d/c", "x")});
+  std::vector<lt::TarEntry> ac = tree({lt::file("d/b", "x"), lt::hardlink("d/c", "d/a")});
+  std::vector<lt::TarEntry> cb = tree({lt::file("d/c", "x"), lt::hardlink("d/b", "d/c")});
+  std::string s_copies = sum(*must(copies), "d");
+  std::string s_ab = sum(*must(ab), "d");
+  EXPECT_NE(s_ab, s_copies);
+  EXPECT_NE(sum(*must(ac), "d"), s_copies);
+  EXPECT_NE(sum(*must(ac), "d"), s_ab);
+  EXPECT_NE(sum(*must(cb), "d"), s_ab);  // b linked to c, not to a
+  EXPECT_EQ(sum(*must(ab), "d"), s_ab);
+  // A single file is copied by content: its links do not matter.
+  EXPECT_EQ(sum(*must(ab), "d/b"), sum(*must(copies), "d/b"));
+  // Streamed to disk (over the memory budget) the context hashes the same.
+  ContextLimits disk;
+  disk.memory_bytes = 0;
+  auto streamed = receive(lt::make_tar(ab), disk);
+  ASSERT_TRUE(streamed) << streamed.error().to_string();
+  EXPECT_EQ(sum(**streamed, "d"), s_ab);
+
+  std::string null_dev = sum(*must(tree({lt::chardev("d/n", 1, 3)})), "d");
+  EXPECT_EQ(sum(*must(tree({lt::chardev("d/n", 1, 3)})), "d"), null_dev);
+  EXPECT_NE(sum(*must(tree({lt::chardev("d/n", 1, 5)})), "d"), null_dev);
+  EXPECT_NE(sum(*must(tree({lt::chardev("d/n", 2, 3)})), "d"), null_dev);
+  EXPECT_NE(sum(*must(tree({lt::fifo("d/n")})), "d"), null_dev);
+  auto one = must(tree({lt::chardev("d/n", 1, 3)}));
+  auto other = must(tree({lt::chardev("d/n", 1, 5)}));
+  EXPECT_NE(sum(*one, "d/n"), sum(*other, "d/n"));
+}
+
+TEST_F(ContextTest, ChecksumOfOrdinaryEntriesIsUnchanged) {
+  // Recorded before device numbers and hard links were hashed: cache entries written
+  // since stay valid.
+  auto ctx = must({lt::dir("d"), lt::file("d/a", "x"), lt::symlink("d/l", "a")});
+  ASSERT_TRUE(ctx);
+  EXPECT_EQ(sum(*ctx, "d"), "dir:8329b84e5c2ceed4b2a3f9d90394e83279ceab02171c7a10f6c5b5df100f8edb");
+}
+
+TEST_F(ContextTest, OpenTreeHashesHardLinksLikeTheContext) {
+  auto ctx = must({lt::dir("d"), lt::file("d/a", "x"), lt::file("d/c", "x"),
+                   lt::hardlink("d/b", "d/a"), lt::file("out", "x")});
+  ASSERT_TRUE(ctx);
+  ASSERT_TRUE(ctx->materialize());
+  ASSERT_EQ(::link((ctx->root() + "/out").c_str(), (ctx->root() + "/d/z").c_str()), 0);
+  // The context's files on disk belong to whoever received them.
+  auto mine = [](std::vector<lt::TarEntry> e) {
+    for (lt::TarEntry& x : e) {
+      x.uid = ::getuid();
+      x.gid = ::getgid();
+    }
+    return e;
+  };
+  auto expect = must(mine({lt::dir("d"), lt::file("d/a", "x"), lt::file("d/c", "x"),
+                           lt::hardlink("d/b", "d/a"), lt::file("d/z", "x")}));
+  ASSERT_TRUE(expect);
+  auto disk = open_tree(ctx->root());
+  // d/z's other name is outside d: within d it is a file of its own.
+  EXPECT_EQ(*disk->checksum("d"), sum(*expect, "d"));
+}
+
 TEST_F(ContextTest, OpenTreeMatchesAndHashesLikeTheContext) {
   // The context's files on disk belong to whoever received them: make the tar say so.
   std::vector<lt::TarEntry> entries = sample();
