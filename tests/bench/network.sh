@@ -54,7 +54,7 @@ dockerd_iptables_cleanup() {
   for t in nat filter; do
     nft list table ip "$t" >/dev/null 2>&1 || continue
     iptables -t "$t" -S | grep -E '^-A (PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) ' |
-      grep -E -- "-j DOCKER|$dk_br|${dk_net:-none}" | while read -r line; do
+      grep -E -- "-j DOCKER|$dk_br|${dk_prefix:-none}" | while read -r line; do
       eval "iptables -t $t -D ${line#-A }"
     done
     chains=$(iptables -t "$t" -S | awk '$1 == "-N" && $2 ~ /^DOCKER/ { print $2 }')
@@ -71,6 +71,21 @@ dockerd_iptables_cleanup() {
   done
 }
 
+# Processes of ours a daemon left behind when it died first (crash, kill): its shims and their
+# containers, found by PID through our cgroup parents and the temp dir in their command line;
+# the daemons still alive are left to stop_daemons.
+sweep_processes() {
+  local p pids
+  pids=$(cat /sys/fs/cgroup/*/"$cgparent"{,-docker}/{,*/}cgroup.procs 2>/dev/null)
+  for p in /proc/[0-9]*; do
+    grep -qF "$work/" "$p/cmdline" 2>/dev/null && pids+=" ${p#/proc/}"
+  done
+  for p in $pids; do
+    case " $dpid $dkd_pid $ctd_pid $$ " in *" $p "*) continue ;; esac
+    kill -KILL "$p" 2>/dev/null
+  done
+}
+
 cleanup() {
   set +e
   # docker-proxy processes are dockerd's children; they end with their containers, but make
@@ -79,7 +94,17 @@ cleanup() {
   if [ -n "$dkd_pid" ]; then
     proxies=$(ps -o pid= --ppid "$dkd_pid" 2>/dev/null)
   fi
+  for p in $dpid $dkd_pid $ctd_pid; do
+    kill -0 "$p" 2>/dev/null || { sweep_processes; break; }
+  done
   stop_daemons
+  sweep_processes
+  sleep 0.2
+  for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+    for p in "$cgparent" "$cgparent-docker"; do
+      [ -d "$h$p" ] && find "$h$p" -depth -type d -exec rmdir {} \; 2>/dev/null
+    done
+  done
   for p in $proxies; do
     [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$(command -v docker-proxy)" ] && kill "$p"
   done
@@ -132,6 +157,7 @@ PY
 [ -n "$x" ] || { echo "network.sh: no free 10.217.X.0/24 + 10.218.X.0/24" >&2; exit 1; }
 md_net=10.217.$x.0/24
 dk_net=10.218.$x.0/24
+dk_prefix="10\.218\.$x\."  # dockerd's rules name the subnet and its containers' addresses
 
 # Two free ports on 127.0.0.1 for the published ports.
 free_port() {
@@ -147,6 +173,10 @@ dport=$(free_port $((mport + 1)))
 gcc -O2 -static -Wall -Wextra -Werror -o "$work/tcp_bench" tests/bench/tcp_bench.c
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+# The daemons in process groups of their own (job control on while they start): a ctrl-C
+# reaches this script, whose cleanup stops them through their APIs, not the daemons directly
+# (a daemon killed by SIGINT would leave its containers running).
+set -m
 mydockerd_net_args=(--bridge "$md_br" --bip "10.217.$x.1/24")
 start_mydockerd
 
@@ -160,6 +190,7 @@ dockerd_net_args=(--bridge "$dk_br" --iptables=true --ip6tables=false --userland
   --userland-proxy-path "$proxy")
 started_dockerd=1
 start_dockerd || { echo "network.sh: dockerd did not start" >&2; exit 1; }
+set +m
 
 # Each container gets an address of its daemon's bridge.
 a=$(md run --rm busybox ip -4 -o addr show eth0 | awk '{ print $4 }')
