@@ -4,22 +4,24 @@
 // maps the query onto a BuildRequest, feeds the request body to the engine as it arrives and
 // turns the engine's output into dockerd's messages.
 //
-// The body is never held whole: the connection's thread pushes it into a socketpair whose other
-// end is the engine's ByteSource, read by the build on its own thread. The engine receives the
-// whole context and parses the Dockerfile before it emits anything, so an error before the
-// first message (a Dockerfile syntax error, no Dockerfile, a bad tag) is an ordinary JSON error
-// with its status (168: 400, 169: 500); once a message exists the answer is a 200 stream and a
-// later error arrives in it as {"errorDetail":{"code":N,"message":..},"error":..} (167), code
-// being the failed RUN's exit status.
+// The body is never held whole: the connection's thread pushes it into a bounded in-memory pipe
+// (BodyPipe) that is the engine's ByteSource, read by the build on its own thread: one copy and
+// no system call between the connection and the engine (receiving the context is most of a
+// fully cached rebuild). The engine receives the whole context and parses the Dockerfile before
+// it emits anything, so an error before the first message (a Dockerfile syntax error, no
+// Dockerfile, a bad tag) is an ordinary JSON error with its status (168: 400, 169: 500); once a
+// message exists the answer is a 200 stream and a later error arrives in it as
+// {"errorDetail":{"code":N,"message":..},"error":..} (167), code being the failed RUN's exit
+// status.
 //
 // q=1 (166): the engine still reports the steps (quiet=false is passed on); the API keeps them
 // aside and sends only {"stream":"sha256:...\n"} on success, or the kept steps and the error on
 // failure, as dockerd's notVerboseBuffer. A client that goes away (a failed write, or
 // StreamWriter::alive() false while idle, or the body ending early) cancels the build.
-#include <sys/socket.h>
-
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -402,29 +404,117 @@ class BuildJob {
   std::thread thread_;
 };
 
-// Pushes the request body into `fd` (the engine's end reads it). After the engine stopped
-// reading (an error early in the context, or the tar's end) the rest is read and dropped: left
-// unread it would be parsed as the next request on this keep-alive connection. False when the
-// client went away before the body's end.
-bool pump_body(const Request& req, int fd) {
-  if (!req.body_reader) {
-    return true;
-  }
-  bool broken = false;
-  return req.body_reader([&](std::string_view chunk) {
-    while (!broken && !chunk.empty()) {
-      ssize_t n = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EINTR) {
-          continue;
+// The request body on its way from the connection's thread (httplib hands it over in small
+// pieces) to the engine's thread. A ring buffer with one writer and one reader: each copies
+// outside the lock into the part only it touches, and each side sleeps until the other has
+// made a batch of room or data (kWake), so a 20 MB context costs a few dozen wake-ups rather
+// than one per piece.
+class BodyPipe final : public image::layers::ByteSource {
+ public:
+  BodyPipe() : buf_(new char[kCapacity]) {}
+  BodyPipe(const BodyPipe&) = delete;
+  BodyPipe& operator=(const BodyPipe&) = delete;
+
+  // Writer. Blocks while the pipe is full; after close() the data is dropped (the engine has
+  // stopped reading, and the rest of the body must still be read off the connection).
+  void push(std::string_view data) {
+    while (!data.empty()) {
+      size_t tail = 0;
+      size_t n = 0;
+      {
+        std::unique_lock lock(mu_);
+        if (!closed_ && size_ == kCapacity) {
+          writer_waits_ = true;
+          writer_cv_.wait(lock, [&] { return closed_ || kCapacity - size_ >= kWake; });
+          writer_waits_ = false;
         }
-        broken = true;
-        break;
+        if (closed_) {
+          return;
+        }
+        tail = (head_ + size_) % kCapacity;
+        n = std::min({data.size(), kCapacity - size_, kCapacity - tail});
       }
-      chunk.remove_prefix(static_cast<size_t>(n));
+      std::memcpy(buf_.get() + tail, data.data(), n);
+      data.remove_prefix(n);
+      std::lock_guard lock(mu_);
+      size_ += n;
+      if (reader_waits_ && size_ >= kWake) {
+        reader_cv_.notify_one();
+      }
     }
+  }
+  // Writer: the body's end; `complete` false when the client went away before it.
+  void end(bool complete) {
+    std::lock_guard lock(mu_);
+    ended_ = true;
+    complete_ = complete;
+    reader_cv_.notify_one();
+  }
+  // Reader: the engine is done with the body (read or not).
+  void close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    writer_cv_.notify_one();
+  }
+
+  base::Result<size_t> read(std::span<std::byte> out) override {
+    size_t head = 0;
+    size_t n = 0;
+    {
+      std::unique_lock lock(mu_);
+      if (size_ < kWake && !ended_) {
+        reader_waits_ = true;
+        reader_cv_.wait(lock, [&] { return ended_ || size_ >= kWake; });
+        reader_waits_ = false;
+      }
+      if (size_ == 0) {
+        if (!complete_) {
+          return base::make_error(ErrorCode::Cancelled,
+                                  "the client went away before the end of the build context");
+        }
+        return size_t{0};
+      }
+      head = head_;
+      n = std::min({out.size(), size_, kCapacity - head});
+    }
+    std::memcpy(out.data(), buf_.get() + head, n);
+    std::lock_guard lock(mu_);
+    head_ = (head_ + n) % kCapacity;
+    size_ -= n;
+    if (writer_waits_ && kCapacity - size_ >= kWake) {
+      writer_cv_.notify_one();
+    }
+    return n;
+  }
+
+ private:
+  static constexpr size_t kCapacity = 4 << 20;
+  static constexpr size_t kWake = 256 << 10;
+
+  std::unique_ptr<char[]> buf_;
+  std::mutex mu_;  // guards the fields below (not buf_'s bytes: see the class comment)
+  std::condition_variable reader_cv_;
+  std::condition_variable writer_cv_;
+  size_t head_ = 0;  // the reader's next byte
+  size_t size_ = 0;  // bytes written and not yet read
+  bool reader_waits_ = false;
+  bool writer_waits_ = false;
+  bool ended_ = false;
+  bool complete_ = false;
+  bool closed_ = false;
+};
+
+// Pushes the request body into the engine's pipe. After the engine stopped reading (an error
+// early in the context, or the tar's end) the rest is read and dropped: left unread it would
+// be parsed as the next request on this keep-alive connection. False when the client went away
+// before the body's end.
+bool pump_body(const Request& req, BodyPipe& pipe) {
+  bool complete = !req.body_reader || req.body_reader([&](std::string_view chunk) {
+    pipe.push(chunk);
     return true;
   });
+  pipe.end(complete);
+  return complete;
 }
 
 base::Result<void> post_build(Context& ctx, const Request& req, Response& resp) {
@@ -432,12 +522,7 @@ base::Result<void> post_build(Context& ctx, const Request& req, Response& resp) 
   bool quiet = req.query_bool("q");
   bool want_aux = req.version >= wire::ApiVersion{1, 30};
 
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-    return base::sys_error("socketpair");
-  }
-  auto reader = std::make_shared<base::Fd>(base::Fd::adopt(sv[0]));
-  base::Fd writer = base::Fd::adopt(sv[1]);
+  auto pipe = std::make_shared<BodyPipe>();
 
   auto job = std::make_shared<BuildJob>(quiet);
   BuildJob* j = job.get();  // the thread's lambda owns `job` for the build's duration
@@ -460,19 +545,17 @@ base::Result<void> post_build(Context& ctx, const Request& req, Response& resp) 
   breq.client_alive = [j] { return j->alive(); };
   breq.quiet = false;  // q=1 is the API's business (see the file comment)
   engine::Daemon& daemon = ctx.daemon;
-  job->start([job, reader, &daemon, breq = std::move(breq)]() mutable {
-    image::layers::FdSource src(reader->get());
-    breq.context = &src;
+  job->start([job, pipe, &daemon, breq = std::move(breq)]() mutable {
+    breq.context = pipe.get();
     int64_t code = 0;
     auto r = daemon.build(breq, &code);
-    ::shutdown(reader->get(), SHUT_RDWR);  // the body pump's next send fails: it drains
+    pipe->close();  // the body pump drops the rest
     job->finish(std::move(r), code);
   });
 
-  if (!pump_body(req, writer.get())) {
+  if (!pump_body(req, *pipe)) {
     job->client_gone();
   }
-  ::shutdown(writer.get(), SHUT_WR);  // EOF for the engine
 
   if (auto err = job->wait_first()) {
     job->join();
