@@ -1,13 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // LocalDaemon end to end: private data and exec roots, a busybox image imported from the
-// test rootfs, real shims. The test process is a child subreaper (shims outlive a destroyed
-// daemon object and come to us) and TearDown reaps them, removes every container and checks
-// that no mount is left under the temp dir.
+// test rootfs, real shims (the fixture is testing::LocalDaemonTest: subreaper, reaping,
+// removal of every container and the no-mount-left check at teardown).
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -17,12 +13,11 @@
 #include "engine/daemon.h"
 #include "engine/local_daemon.h"
 #include "engine/logs/json_file.h"
-#include "image/archive/export.h"
-#include "image/layers/source.h"
 #include "runtime/base/file.h"
 #include "runtime/base/strings.h"
 #include "tests/support/busybox_rootfs.h"
 #include "tests/support/cgroup_cleanup.h"
+#include "tests/support/local_daemon.h"
 #include "tests/support/poll.h"
 #include "tests/support/require.h"
 
@@ -37,20 +32,7 @@ constexpr const char* kCgroupParent = "mydocker-engine-test";
 [[maybe_unused]] ::testing::Environment* const kCgroupCleanup =
     ::testing::AddGlobalTestEnvironment(new testing::CgroupParentCleanup(kCgroupParent));
 
-std::vector<std::string> mounts_under(const std::string& prefix) {
-  std::vector<std::string> out;
-  auto info = base::read_file("/proc/self/mountinfo");
-  if (!info) {
-    return out;
-  }
-  for (const auto& line : base::split(*info, '\n')) {
-    auto f = base::split(line, ' ');
-    if (f.size() > 4 && f[4].starts_with(prefix)) {
-      out.push_back(f[4]);
-    }
-  }
-  return out;
-}
+using testing::mounts_under;
 
 ListOptions all_opts() {
   ListOptions o;
@@ -64,76 +46,9 @@ ListOptions status_exited() {
   return o;
 }
 
-class RootEngineTest : public ::testing::Test {
+class RootEngineTest : public testing::LocalDaemonTest {
  protected:
-  void SetUp() override {
-    MYDOCKER_REQUIRE(Need::Root, Need::Overlay);
-    ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
-    tmp_ = std::make_unique<testing::TempDir>();
-    opts_.data_root = tmp_->path() + "/data";
-    opts_.exec_root = tmp_->path() + "/exec";
-    opts_.shim_path = MYDOCKER_SHIM_BIN;
-    opts_.cgroup_parent = std::string("/") + kCgroupParent;
-    open_daemon();
-    // busybox:latest from the test rootfs, CMD ["sh"] like the real one.
-    std::string tar;
-    ASSERT_TRUE(image::archive::export_directory(testing::busybox_rootfs(),
-                                                 [&](std::string_view d) -> base::Result<void> {
-                                                   tar.append(d);
-                                                   return base::ok();
-                                                 })
-                    .has_value());
-    image::layers::MemorySource src(tar);
-    image::ImportOptions io;
-    io.reference = "busybox:latest";
-    io.changes = {"CMD [\"sh\"]"};
-    auto id = d_->images().import_image(src, io);
-    ASSERT_TRUE(id.has_value()) << id.error().to_string();
-  }
-
-  void TearDown() override {
-    if (d_) {
-      if (auto all = d_->list(all_opts())) {
-        for (const auto& c : *all) {
-          auto r = d_->remove(c.id, true, false);
-          EXPECT_TRUE(r.has_value()) << r.error().to_string();
-        }
-      }
-      d_->shutdown();
-      d_.reset();
-    }
-    reap_children(10s);
-    if (tmp_) {
-      auto left = mounts_under(tmp_->path());
-      EXPECT_TRUE(left.empty()) << "mount left: " << left.front();
-      for (auto it = left.rbegin(); it != left.rend(); ++it) {
-        ::umount2(it->c_str(), MNT_DETACH);
-      }
-      tmp_.reset();
-    }
-  }
-
-  void open_daemon() {
-    auto d = open_local_daemon(opts_);
-    ASSERT_TRUE(d.has_value()) << d.error().to_string();
-    d_ = std::move(*d);
-  }
-
-  // Reaps our children (shims, and what came to us as subreaper) until none is left.
-  static void reap_children(std::chrono::milliseconds deadline) {
-    auto end = std::chrono::steady_clock::now() + deadline;
-    while (std::chrono::steady_clock::now() < end) {
-      int st = 0;
-      pid_t p = ::waitpid(-1, &st, WNOHANG);
-      if (p < 0 && errno == ECHILD) {
-        return;
-      }
-      if (p == 0) {
-        std::this_thread::sleep_for(5ms);
-      }
-    }
-    ADD_FAILURE() << "children still running at teardown";
-  }
+  RootEngineTest() : LocalDaemonTest(kCgroupParent) {}
 
   std::string create(std::vector<std::string> cmd, std::string name = "",
                      std::function<void(HostConfig&)> host = {}) {
@@ -162,10 +77,6 @@ class RootEngineTest : public ::testing::Test {
     EXPECT_TRUE(r.has_value()) << r.error().to_string();
     return r ? *r : ContainerInfo{};
   }
-
-  DaemonOptions opts_;
-  std::unique_ptr<testing::TempDir> tmp_;
-  std::unique_ptr<Daemon> d_;
 };
 
 TEST_F(RootEngineTest, RunExitsWithItsCode) {
