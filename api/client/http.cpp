@@ -16,13 +16,6 @@ namespace mydocker::api::client {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 base::Error protocol_error(std::string_view what) {
   return base::make_error(base::ErrorCode::Unavailable, "malformed response from daemon: {}", what);
 }
@@ -31,7 +24,7 @@ base::Error protocol_error(std::string_view what) {
 
 std::string HttpResponse::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (iequals(k, name)) {
+    if (base::ascii_iequals(k, name)) {
       return v;
     }
   }
@@ -205,7 +198,7 @@ base::Result<void> HttpConnection::read_body(const HttpResponse& head, const Bod
     return base::ok();
   }
   auto deliver = [&](std::string_view data) { return data.empty() || sink(data); };
-  if (iequals(head.header("Transfer-Encoding"), "chunked")) {
+  if (base::ascii_iequals(head.header("Transfer-Encoding"), "chunked")) {
     for (;;) {
       std::string line = MYDOCKER_TRY(read_line());
       size_t semi = line.find(';');

@@ -217,9 +217,7 @@ bool has_body_framing(const httplib::Request& req) {
   if (req.has_header("Content-Length")) {
     return true;
   }
-  std::string te = req.get_header_value("Transfer-Encoding");
-  std::transform(te.begin(), te.end(), te.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string te = base::ascii_lower(req.get_header_value("Transfer-Encoding"));
   return te.find("chunked") != std::string::npos;
 }
 
@@ -413,10 +411,7 @@ bool is_version_text(std::string_view v) {
 
 std::string media_type(std::string_view content_type) {
   std::string_view t = base::trim(content_type.substr(0, content_type.find(';')));
-  std::string out(t);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
+  return base::ascii_lower(t);
 }
 
 class HttpServer final : public Server {

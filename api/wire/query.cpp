@@ -84,9 +84,7 @@ std::string escape(std::string_view s) {
 }
 
 bool parse_bool_value(std::string_view v) {
-  std::string s(base::trim(v));
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string s = base::ascii_lower(base::trim(v));
   return !(s.empty() || s == "0" || s == "no" || s == "false" || s == "none");
 }
 

@@ -305,10 +305,7 @@ base::Result<Json> build_create_body(const RunOptions& o, bool server_auto_remov
   bool attach_stdout = o.attach.empty();
   bool attach_stderr = o.attach.empty();
   for (const auto& a : o.attach) {
-    std::string s = a;
-    for (char& ch : s) {
-      ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    }
+    std::string s = base::ascii_lower(a);
     if (s == "stdin") {
       attach_stdin = true;
     } else if (s == "stdout") {

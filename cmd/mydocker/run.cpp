@@ -205,10 +205,7 @@ void register_run(CLI::App& parent, Registry& reg) {
       ra.spec.stdout_ = o->attach.empty();
       ra.spec.stderr_ = o->attach.empty();
       for (const auto& a : o->attach) {
-        std::string s = a;
-        for (char& ch : s) {
-          ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        }
+        std::string s = base::ascii_lower(a);
         ra.spec.stdin_ = ra.spec.stdin_ || s == "stdin";
         ra.spec.stdout_ = ra.spec.stdout_ || s == "stdout";
         ra.spec.stderr_ = ra.spec.stderr_ || s == "stderr";

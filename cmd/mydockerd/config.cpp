@@ -52,9 +52,7 @@ bool valid_size(std::string_view s) {
   if (digits == 0) {
     return false;
   }
-  std::string unit(s.substr(digits));
-  std::transform(unit.begin(), unit.end(), unit.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string unit = base::ascii_lower(s.substr(digits));
   static const std::set<std::string> kUnits = {"",    "b", "k",  "kb",  "kib", "m",  "mb",
                                                "mib", "g", "gb", "gib", "t",   "tb", "tib"};
   return kUnits.count(unit) != 0;

@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "engine/container/go_json.h"
+#include "runtime/base/strings.h"
 #include "runtime/caps/names.h"
 #include "runtime/spec/signals.h"
 
@@ -259,13 +260,6 @@ base::Result<void> check_kind(const json& v, const Field& f, const Ctx& ctx) {
   return base::ok();
 }
 
-bool equal_fold(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 // Go matches keys to fields exactly first, then case-insensitively.
 template <size_t N>
 const Field* find_field(const std::array<Field, N>& fields, std::string_view key) {
@@ -275,7 +269,7 @@ const Field* find_field(const std::array<Field, N>& fields, std::string_view key
     }
   }
   for (const auto& f : fields) {
-    if (equal_fold(f.name, key)) {
+    if (base::ascii_iequals(f.name, key)) {
       return &f;
     }
   }
@@ -497,9 +491,9 @@ base::Result<RestartPolicy> decode_restart_policy(const json& v, const Ctx& oute
     if (e.is_null()) {
       continue;
     }
-    if (equal_fold(key, "Name")) {
+    if (base::ascii_iequals(key, "Name")) {
       p.name = MYDOCKER_TRY(get_string(e, ctx, "Name"));
-    } else if (equal_fold(key, "MaximumRetryCount")) {
+    } else if (base::ascii_iequals(key, "MaximumRetryCount")) {
       p.maximum_retry_count = MYDOCKER_TRY(get_int(e, ctx, "MaximumRetryCount", "int",
                                                    std::numeric_limits<int64_t>::min(),
                                                    std::numeric_limits<int64_t>::max()));
@@ -514,9 +508,9 @@ base::Result<void> decode_log_config(const json& v, const Ctx& outer, HostConfig
     if (e.is_null()) {
       continue;
     }
-    if (equal_fold(key, "Type")) {
+    if (base::ascii_iequals(key, "Type")) {
       hc.log_type = MYDOCKER_TRY(get_string(e, ctx, "Type"));
-    } else if (equal_fold(key, "Config")) {
+    } else if (base::ascii_iequals(key, "Config")) {
       hc.log_config = MYDOCKER_TRY(get_string_map(e, ctx, "Config"));
     }
   }
@@ -540,11 +534,11 @@ base::Result<std::vector<Ulimit>> decode_ulimits(const json& v, const Ctx& outer
       }
       auto lo = std::numeric_limits<int64_t>::min();
       auto hi = std::numeric_limits<int64_t>::max();
-      if (equal_fold(key, "Name")) {
+      if (base::ascii_iequals(key, "Name")) {
         u.name = MYDOCKER_TRY(get_string(f, ctx, "Name"));
-      } else if (equal_fold(key, "Soft")) {
+      } else if (base::ascii_iequals(key, "Soft")) {
         u.soft = MYDOCKER_TRY(get_int(f, ctx, "Soft", "int64", lo, hi));
-      } else if (equal_fold(key, "Hard")) {
+      } else if (base::ascii_iequals(key, "Hard")) {
         u.hard = MYDOCKER_TRY(get_int(f, ctx, "Hard", "int64", lo, hi));
       }
     }
@@ -802,12 +796,12 @@ base::Result<CreateBody> parse_create_body(std::string_view body) {
     if (v.is_null()) {
       continue;
     }
-    if (equal_fold(key, "HostConfig")) {
+    if (base::ascii_iequals(key, "HostConfig")) {
       if (!v.is_object()) {
         return type_error(v, top, "HostConfig", "container.HostConfig");
       }
       out.host_config = MYDOCKER_TRY(decode_host_config(v, Ctx{"HostConfig", "HostConfig."}));
-    } else if (equal_fold(key, "NetworkingConfig")) {
+    } else if (base::ascii_iequals(key, "NetworkingConfig")) {
       if (!v.is_object()) {
         return type_error(v, top, "NetworkingConfig", "network.NetworkingConfig");
       }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/daemon/local_daemon_impl.h"
+#include "runtime/base/strings.h"
 
 namespace mydocker::engine::detail {
 
@@ -41,10 +42,7 @@ bool cgroup2_unified() {
 // the error is the caller's (a bad command: 400) or the daemon's.
 base::Error start_error(const base::Error& e, int64_t& exit_code) {
   std::string msg = e.message();
-  std::string lower = msg;
-  for (char& ch : lower) {
-    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  }
+  std::string lower = base::ascii_lower(msg);
   std::string text = fmt::format(
       "failed to create shim task: OCI runtime create failed: runc create failed: unable to "
       "start container process: {}: unknown",

@@ -145,10 +145,7 @@ class DirectiveParser {
     if (value.empty()) {
       return std::nullopt;
     }
-    for (auto& c : name) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return Directive{std::move(name), std::string(value), 0};
+    return Directive{base::ascii_lower(name), std::string(value), 0};
   }
 
   bool done_ = false;
@@ -613,11 +610,7 @@ base::Error parse_error(int line, std::string_view message) {
 }
 
 std::string Node::lower_keyword() const {
-  std::string out = keyword;
-  for (auto& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
+  return base::ascii_lower(keyword);
 }
 
 std::string chomp_heredoc(std::string_view content) {

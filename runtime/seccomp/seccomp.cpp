@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "runtime/base/fd.h"
+#include "runtime/base/strings.h"
 
 namespace mydocker::runtime::seccomp {
 namespace {
@@ -88,9 +89,7 @@ Result<uint32_t> to_arch(const std::string& arch, std::string_view field) {
   constexpr std::string_view kPrefix = "SCMP_ARCH_";
   std::string name;
   if (arch.rfind(kPrefix, 0) == 0) {
-    for (char c : arch.substr(kPrefix.size())) {
-      name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
+    name = base::ascii_lower(std::string_view(arch).substr(kPrefix.size()));
   }
   uint32_t token = name.empty() ? 0 : seccomp_arch_resolve_name(name.c_str());
   if (token == 0) {
