@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "image/content/image_config.h"
+#include "runtime/base/units.h"
 
 namespace mydocker::api::server {
 namespace {
@@ -186,13 +187,7 @@ ordered_json container_summary(const engine::ContainerInfo& c, int64_t now_unix)
 }
 
 std::string human_size(double bytes) {
-  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
-  size_t i = 0;
-  while (bytes >= 1000.0 && i + 1 < std::size(kUnits)) {
-    bytes /= 1000.0;
-    ++i;
-  }
-  return fmt::format("{:.4g}{}", bytes, kUnits[i]);
+  return base::human_size(bytes, 4);
 }
 
 }  // namespace mydocker::api::server

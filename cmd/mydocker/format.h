@@ -11,15 +11,18 @@
 
 #include "cmd/mydocker/template.h"
 #include "runtime/base/error.h"
+#include "runtime/base/units.h"
 
 namespace mydocker::cli {
 
-// go-units HumanSizeWithPrecision: decimal units ("B", "kB", "MB", ...), `precision`
-// significant digits: 1982391 -> "1.98MB".
-std::string human_size(double size, int precision = 3);
+// go-units HumanSizeWithPrecision (base::human_size): decimal units ("B", "kB", "MB", ...),
+// `precision` significant digits: 1982391 -> "1.98MB".
+inline std::string human_size(double size, int precision = 3) {
+  return base::human_size(size, precision);
+}
 // go-units HumanDuration: "Less than a second", "5 seconds", "About a minute", "3 hours",
 // "2 weeks" ...
-std::string human_duration(int64_t seconds);
+using base::human_duration;
 // formatter.Ellipsis: at most `max` characters (runes), the last one "…" when cut.
 std::string ellipsis(std::string_view s, size_t max);
 // stringid.TruncateID: drops an algorithm prefix ("sha256:") and keeps 12 characters.

@@ -6,6 +6,8 @@
 #include <array>
 #include <cstdio>
 
+#include "runtime/base/units.h"
+
 namespace mydocker::cli {
 
 namespace {
@@ -58,16 +60,7 @@ constexpr const char* kEraseLine = "\x1b[2K";
 }  // namespace
 
 std::string human_size(double bytes) {
-  static constexpr std::array<const char*, 9> kUnits = {"B",  "kB", "MB", "GB", "TB",
-                                                        "PB", "EB", "ZB", "YB"};
-  size_t i = 0;
-  while (bytes >= 1000.0 && i + 1 < kUnits.size()) {
-    bytes /= 1000.0;
-    ++i;
-  }
-  std::array<char, 64> buf{};
-  std::snprintf(buf.data(), buf.size(), "%.4g%s", bytes, kUnits[i]);
-  return buf.data();
+  return base::human_size(bytes, 4);
 }
 
 std::string duration_string(int64_t seconds) {

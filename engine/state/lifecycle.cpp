@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "image/content/image_config.h"
+#include "runtime/base/units.h"
 
 namespace mydocker::engine {
 
@@ -28,40 +29,7 @@ std::string_view status_name(Status s) {
 }
 
 std::string human_duration(int64_t seconds) {
-  // go-units HumanDuration: whole seconds, minutes and days truncate; hours round.
-  if (seconds < 1) {
-    return "Less than a second";
-  }
-  if (seconds == 1) {
-    return "1 second";
-  }
-  if (seconds < 60) {
-    return fmt::format("{} seconds", seconds);
-  }
-  int64_t minutes = seconds / 60;
-  if (minutes == 1) {
-    return "About a minute";
-  }
-  if (minutes < 60) {
-    return fmt::format("{} minutes", minutes);
-  }
-  auto hours = static_cast<int64_t>(static_cast<double>(seconds) / 3600.0 + 0.5);
-  if (hours == 1) {
-    return "About an hour";
-  }
-  if (hours < 48) {
-    return fmt::format("{} hours", hours);
-  }
-  if (hours < 24 * 7 * 2) {
-    return fmt::format("{} days", hours / 24);
-  }
-  if (hours < 24 * 30 * 2) {
-    return fmt::format("{} weeks", hours / 24 / 7);
-  }
-  if (hours < 24 * 365 * 2) {
-    return fmt::format("{} months", hours / 24 / 30);
-  }
-  return fmt::format("{} years", seconds / 3600 / 24 / 365);
+  return base::human_duration(seconds);
 }
 
 namespace {
