@@ -18,6 +18,7 @@
 #include "tests/support/busybox_rootfs.h"
 #include "tests/unit/api/server/fake_daemon.h"
 #include "tests/unit/api/server/http_client.h"
+#include "tests/unit/api/server/served_api.h"
 
 namespace mydocker::api::server {
 namespace {
@@ -111,43 +112,16 @@ std::string read_exactly(int fd, size_t n) {
 class HijackTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    image::ImagesOptions o;
-    o.layers.whiteouts = image::layers::WhiteoutFormat::Keep;
-    o.layers.preserve_owners = false;
-    o.layers.sync = false;
-    o.architecture = "amd64";
-    auto images = image::Images::open(tmp_.path() + "/root", o);
+    auto images = testing::open_test_images(tmp_.path() + "/root", "amd64");
     ASSERT_TRUE(images) << images.error().to_string();
     daemon_ = std::make_unique<FakeDaemon>(std::move(*images));
     c1_ = daemon_->add("tx-c1", Status::Running);
     tty_ = daemon_->add("tx-tty", Status::Running, 0, true);
     exited_ = daemon_->add("tx-exited", Status::Exited, 2);
-    ServerOptions opts;
-    opts.socket_path = sock();
-    opts.socket_group = "";
-    opts.version = "0.1.0-test";
-    auto s = Server::create(*daemon_, opts);
-    ASSERT_TRUE(s) << s.error().to_string();
-    server_ = std::move(*s);
-    thread_ = std::thread([this] { (void)server_->serve(); });
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (auto r = testing::request(sock(), "GET", "/_ping"); r && r->status == 200) {
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    FAIL() << "server did not come up";
+    auto up = api_.start(*daemon_, sock());
+    ASSERT_TRUE(up) << up.error().to_string();
   }
-  void TearDown() override {
-    if (server_) {
-      server_->stop();
-    }
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-    server_.reset();
-  }
+  void TearDown() override { api_.stop(); }
   std::string sock() const { return tmp_.path() + "/api.sock"; }
 
   std::string exec_create(const std::string& container, const std::string& body) {
@@ -164,8 +138,7 @@ class HijackTest : public ::testing::Test {
 
   mydocker::testing::TempDir tmp_;
   std::unique_ptr<FakeDaemon> daemon_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
+  testing::ServedApi api_;
   std::string c1_, tty_, exited_;
 };
 

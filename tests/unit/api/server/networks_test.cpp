@@ -16,6 +16,7 @@
 #include "api/wire/version.h"
 #include "tests/support/busybox_rootfs.h"
 #include "tests/unit/api/server/http_client.h"
+#include "tests/unit/api/server/served_api.h"
 
 namespace mydocker::api::server {
 namespace {
@@ -201,31 +202,10 @@ class NetworkRoutesTest : public ::testing::Test {
     }
     daemon_.containers["tx-netc"] = kNetcId;
 
-    ServerOptions opts;
-    opts.socket_path = tmp_.path() + "/api.sock";
-    opts.socket_group = "";
-    opts.version = "0.1.0-test";
-    auto s = Server::create(daemon_, opts);
-    ASSERT_TRUE(s) << s.error().to_string();
-    server_ = std::move(*s);
-    thread_ = std::thread([this] { (void)server_->serve(); });
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (auto r = testing::request(sock(), "GET", "/_ping"); r && r->status == 200) {
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    FAIL() << "server did not come up";
+    auto up = api_.start(daemon_, sock());
+    ASSERT_TRUE(up) << up.error().to_string();
   }
-  void TearDown() override {
-    if (server_) {
-      server_->stop();
-    }
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-  }
+  void TearDown() override { api_.stop(); }
   std::string sock() const { return tmp_.path() + "/api.sock"; }
 
   HttpResponse call(const std::string& method, const std::string& target,
@@ -251,8 +231,7 @@ class NetworkRoutesTest : public ::testing::Test {
   std::deque<std::string> ids_;
   std::deque<std::string> times_;
   NetFakeDaemon daemon_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
+  testing::ServedApi api_;
 };
 
 constexpr const char* kList223 =
