@@ -3,7 +3,6 @@
 // tree); the overlay forms (0/0 devices, opaque xattrs) are covered by the root test.
 #include "image/archive/commit.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -27,21 +26,7 @@ namespace {
 namespace tb = layers::testing;
 using layers::MemorySource;
 
-std::set<std::string> list_dir(const std::string& dir) {
-  std::set<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    return out;
-  }
-  while (struct dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") {
-      out.insert(n);
-    }
-  }
-  ::closedir(d);
-  return out;
-}
+using mydocker::testing::list_dir;
 
 void put(const std::string& path, const std::string& data, mode_t mode = 0644) {
   ASSERT_TRUE(base::write_file(path, data, O_CREAT));

@@ -2,7 +2,6 @@
 // Images facade without root: layer store in Keep mode. Archives are crafted in memory.
 #include "image/archive/images.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -33,21 +32,7 @@ using layers::MemorySource;
 using nlohmann::json;
 namespace tb = layers::testing;
 
-std::set<std::string> list_dir(const std::string& dir) {
-  std::set<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    return out;
-  }
-  while (struct dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") {
-      out.insert(n);
-    }
-  }
-  ::closedir(d);
-  return out;
-}
+using mydocker::testing::list_dir;
 
 std::string hex_of(const std::string& data) {
   return std::string(Digest::sha256_of(data).hex());
