@@ -126,6 +126,40 @@ Query Client::build_query(const BuildOptions& o) {
   if (!o.platform.empty()) {
     q.emplace_back("platform", base::ascii_lower(o.platform));
   }
+  auto number = [&q](const char* key, int64_t v) {
+    if (v != 0) {
+      q.emplace_back(key, std::to_string(v));
+    }
+  };
+  auto text = [&q](const char* key, const std::string& v) {
+    if (!v.empty()) {
+      q.emplace_back(key, v);
+    }
+  };
+  number("memory", o.memory);
+  number("memswap", o.memory_swap);
+  number("cpushares", o.cpu_shares);
+  number("cpuperiod", o.cpu_period);
+  number("cpuquota", o.cpu_quota);
+  number("shmsize", o.shm_size);
+  text("cpusetcpus", o.cpuset_cpus);
+  text("cpusetmems", o.cpuset_mems);
+  text("cgroupparent", o.cgroup_parent);
+  if (!o.isolation.empty() && base::ascii_lower(o.isolation) != "default") {
+    q.emplace_back("isolation", o.isolation);
+  }
+  if (!o.ulimits.empty()) {
+    // Go's json.Marshal of []*units.Ulimit: the struct's field order.
+    std::string list = "[";
+    for (const Json& u : o.ulimits) {
+      nlohmann::ordered_json one;
+      one["Name"] = u.value("Name", "");
+      one["Hard"] = u.value("Hard", int64_t{0});
+      one["Soft"] = u.value("Soft", int64_t{0});
+      list += (list.size() > 1 ? "," : "") + one.dump();
+    }
+    q.emplace_back("ulimits", list + "]");
+  }
   q.emplace_back("version", "1");  // the classic builder
   return q;
 }

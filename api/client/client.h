@@ -96,6 +96,19 @@ struct BuildOptions {
   std::string platform;
   std::vector<std::string> cache_from;
   std::string registry_config;  // X-Registry-Config value ("" -> not sent)
+  // The RUN containers' resources; zero or empty: not sent (as docker's client).
+  int64_t memory = 0;
+  int64_t memory_swap = 0;  // -1: unlimited swap
+  int64_t cpu_shares = 0;
+  int64_t cpu_period = 0;
+  int64_t cpu_quota = 0;
+  int64_t shm_size = 0;
+  std::string cpuset_cpus;
+  std::string cpuset_mems;
+  std::string cgroup_parent;
+  std::string isolation;  // "" or "default": not sent
+  // {"Name","Soft","Hard"} objects (cmd's parse_ulimit), sent as docker marshals units.Ulimit.
+  std::vector<Json> ulimits;
 };
 
 // What a build's stream ended with: the image ID (the aux message, or with quiet the streamed

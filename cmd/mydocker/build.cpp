@@ -13,7 +13,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -53,7 +55,82 @@ struct BuildFlags {
   std::string platform;
   std::string iidfile;
   std::vector<std::string> cache_from;
+  // The RUN containers' resources, as given (parsed in resources()).
+  std::string memory;
+  std::string memory_swap;
+  std::string shm_size;
+  std::string cpu_shares;
+  std::string cpu_period;
+  std::string cpu_quota;
+  std::string cpuset_cpus;
+  std::string cpuset_mems;
+  std::string cgroup_parent;
+  std::string isolation;
+  std::vector<std::string> ulimits;
+  bool compress = false;
 };
+
+base::Error bad_flag(std::string_view flag, std::string_view value, std::string_view why) {
+  return base::make_error(ErrorCode::InvalidArgument, "invalid argument \"{}\" for \"{}\" flag: {}",
+                          value, flag, why);
+}
+
+// docker's flag types for the resource flags (opts.MemBytes, MemSwapBytes, Int64, UlimitOpt):
+// the same values and, for a bad one, the same "invalid argument ... flag: ..." text.
+base::Result<void> resources(const BuildFlags& f, api::client::BuildOptions& o) {
+  auto bytes = [](std::string_view flag, const std::string& v, int64_t& out) -> base::Result<void> {
+    if (v.empty()) {
+      return base::ok();
+    }
+    auto n = parse_ram_bytes(v);
+    if (!n) {
+      return bad_flag(flag, v, n.error().message());
+    }
+    out = *n;
+    return base::ok();
+  };
+  auto integer = [](std::string_view flag, const std::string& v,
+                    int64_t& out) -> base::Result<void> {
+    if (v.empty()) {
+      return base::ok();
+    }
+    auto n = base::parse_int64(v);
+    if (!n) {
+      bool digits = v.find_first_not_of("0123456789", v[0] == '-' || v[0] == '+' ? 1 : 0) ==
+                        std::string::npos &&
+                    v.size() > (v[0] == '-' || v[0] == '+' ? 1u : 0u);
+      return bad_flag(flag, v,
+                      fmt::format("strconv.ParseInt: parsing \"{}\": {}", v,
+                                  digits ? "value out of range" : "invalid syntax"));
+    }
+    out = *n;
+    return base::ok();
+  };
+  MYDOCKER_TRY(bytes("-m, --memory", f.memory, o.memory));
+  if (f.memory_swap == "-1") {
+    o.memory_swap = -1;
+  } else {
+    MYDOCKER_TRY(bytes("--memory-swap", f.memory_swap, o.memory_swap));
+  }
+  MYDOCKER_TRY(bytes("--shm-size", f.shm_size, o.shm_size));
+  MYDOCKER_TRY(integer("-c, --cpu-shares", f.cpu_shares, o.cpu_shares));
+  MYDOCKER_TRY(integer("--cpu-period", f.cpu_period, o.cpu_period));
+  MYDOCKER_TRY(integer("--cpu-quota", f.cpu_quota, o.cpu_quota));
+  o.cpuset_cpus = f.cpuset_cpus;
+  o.cpuset_mems = f.cpuset_mems;
+  o.cgroup_parent = f.cgroup_parent;
+  o.isolation = f.isolation;
+  for (const auto& u : f.ulimits) {
+    auto j = parse_ulimit(u);
+    if (!j) {
+      return bad_flag("--ulimit", u, j.error().message());
+    }
+    // UlimitOpt keeps one value per name, the last given.
+    std::erase_if(o.ulimits, [&](const Json& x) { return x["Name"] == (*j)["Name"]; });
+    o.ulimits.push_back(std::move(*j));
+  }
+  return base::ok();
+}
 
 // Where docker's progBuff/buildBuff go: stdout, or (quiet) a buffer.
 struct Out {
@@ -187,6 +264,56 @@ base::Result<std::map<std::string, std::optional<std::string>>> build_args(
   return out;
 }
 
+// docker's --compress: the context tar through gzip at the default level (its
+// archive.CompressStream), read as it is produced.
+class GzipReader {
+ public:
+  using Read = std::function<base::Result<size_t>(char*, size_t)>;
+  explicit GzipReader(Read in) : in_(std::move(in)), buf_(64 * 1024) {
+    ok_ = ::deflateInit2(&z_, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) ==
+          Z_OK;
+  }
+  GzipReader(const GzipReader&) = delete;  // z_ points at itself
+  GzipReader& operator=(const GzipReader&) = delete;
+  ~GzipReader() {
+    if (ok_) {
+      ::deflateEnd(&z_);
+    }
+  }
+
+  base::Result<size_t> read(char* out, size_t len) {
+    if (!ok_) {
+      return base::make_error(ErrorCode::Internal, "start gzip compression of the build context");
+    }
+    len = std::min<size_t>(len, 1u << 30);
+    z_.next_out = reinterpret_cast<Bytef*>(out);
+    z_.avail_out = static_cast<uInt>(len);
+    while (z_.avail_out == len && !done_) {
+      if (z_.avail_in == 0 && !eof_) {
+        size_t n = MYDOCKER_TRY(in_(buf_.data(), buf_.size()));
+        eof_ = n == 0;
+        z_.next_in = reinterpret_cast<Bytef*>(buf_.data());
+        z_.avail_in = static_cast<uInt>(n);
+      }
+      int r = ::deflate(&z_, eof_ ? Z_FINISH : Z_NO_FLUSH);
+      if (r == Z_STREAM_END) {
+        done_ = true;
+      } else if (r != Z_OK && r != Z_BUF_ERROR) {
+        return base::make_error(ErrorCode::Internal, "gzip the build context: deflate error {}", r);
+      }
+    }
+    return len - z_.avail_out;
+  }
+
+ private:
+  Read in_;
+  std::vector<char> buf_;
+  z_stream z_{};
+  bool ok_ = false;
+  bool eof_ = false;
+  bool done_ = false;
+};
+
 // The request body and the dockerfile query value for the context argument.
 struct Body {
   std::function<base::Result<size_t>(char*, size_t)> read;
@@ -253,6 +380,12 @@ base::Result<Body> prepare_body(const BuildFlags& f) {
 }
 
 int run_build(const Globals& g, const BuildFlags& f) {
+  api::client::BuildOptions o;
+  if (auto r = resources(f, o); !r) {
+    // A flag error, as docker's flag parsing reports it (before anything else).
+    write_err(r.error().message() + "\nSee 'mydocker build --help'.\n");
+    return 125;
+  }
   // DetectContextType, in docker's order.
   bool stdin_context = f.context == "-";
   struct stat st {};
@@ -277,7 +410,6 @@ int run_build(const Globals& g, const BuildFlags& f) {
     return report(
         base::make_error(ErrorCode::Internal, "Removing image ID file: {}", std::strerror(errno)));
   }
-  api::client::BuildOptions o;
   o.tags = f.tags;
   auto args = build_args(f.build_args);
   if (!args) {
@@ -308,6 +440,10 @@ int run_build(const Globals& g, const BuildFlags& f) {
     return report(body.error());
   }
   o.dockerfile = body->dockerfile;
+  if (f.compress) {
+    auto gz = std::make_shared<GzipReader>(std::move(body->read));
+    body->read = [gz](char* buf, size_t len) { return gz->read(buf, len); };
+  }
   o.registry_config = registry_config();
 
   Out prog;  // docker's progBuff and buildBuff
@@ -383,6 +519,22 @@ void add_build_flags(CLI::App* sub, BuildFlags& f) {
   sub->add_option("--platform", f.platform, "Set platform if server is multi-platform capable");
   sub->add_option("--iidfile", f.iidfile, "Write the image ID to the file");
   add_multi(sub, "--cache-from", f.cache_from, "Images to consider as cache sources");
+  sub->add_option("-m,--memory", f.memory, "Memory limit");
+  sub->add_option("--memory-swap", f.memory_swap,
+                  "Swap limit equal to memory plus swap: -1 to enable unlimited swap");
+  sub->add_option("--shm-size", f.shm_size, "Size of \"/dev/shm\"");
+  sub->add_option("-c,--cpu-shares", f.cpu_shares, "CPU shares (relative weight)");
+  sub->add_option("--cpu-period", f.cpu_period,
+                  "Limit the CPU CFS (Completely Fair Scheduler) period");
+  sub->add_option("--cpu-quota", f.cpu_quota,
+                  "Limit the CPU CFS (Completely Fair Scheduler) quota");
+  sub->add_option("--cpuset-cpus", f.cpuset_cpus, "CPUs in which to allow execution (0-3, 0,1)");
+  sub->add_option("--cpuset-mems", f.cpuset_mems, "MEMs in which to allow execution (0-3, 0,1)");
+  sub->add_option("--cgroup-parent", f.cgroup_parent,
+                  "Set the parent cgroup for the \"RUN\" instructions during build");
+  sub->add_option("--isolation", f.isolation, "Container isolation technology");
+  add_multi(sub, "--ulimit", f.ulimits, "Ulimit options");
+  sub->add_flag("--compress", f.compress, "Compress the build context using gzip");
 }
 
 // docker's builder prune output.

@@ -230,6 +230,48 @@ TEST_F(BuildFlowTest, SameContextQueryAndOutputAsDocker) {
   EXPECT_EQ(qm, qd);
 }
 
+TEST_F(BuildFlowTest, ResourceFlagsAndCompressAsDocker) {
+  put("ctx/Dockerfile", "FROM scratch\n");
+  put("ctx/a.txt", std::string(10000, 'a'));
+  std::string env = "DOCKER_HOST=unix://" + fake_.path() + " DOCKER_BUILDKIT=0 ";
+  Result bad = run(env + MYDOCKER_BIN + " build -m x ctx", dir_.path());
+  EXPECT_EQ(bad.status, 125);
+  EXPECT_EQ(bad.err,
+            "invalid argument \"x\" for \"-m, --memory\" flag: invalid size: 'x'\n"
+            "See 'mydocker build --help'.\n");
+  Result shares = run(env + MYDOCKER_BIN + " build -c 1.5 ctx", dir_.path());
+  EXPECT_EQ(shares.status, 125);
+  EXPECT_EQ(shares.err,
+            "invalid argument \"1.5\" for \"-c, --cpu-shares\" flag: strconv.ParseInt: parsing "
+            "\"1.5\": invalid syntax\nSee 'mydocker build --help'.\n");
+  if (!has_docker_) {
+    GTEST_SKIP() << "the docker CLI is not installed at /usr/local/bin/docker";
+  }
+  FakeRequest mine, theirs;
+  auto [m, d] = both(
+      "-m 64m --memory-swap -1 -c 512 --cpu-period 100000 --cpu-quota 50000 --cpuset-cpus 0-1 "
+      "--cpuset-mems 0 --cgroup-parent p --shm-size 128m --ulimit nofile=10:20 "
+      "--isolation default --compress ctx",
+      dir_.path(), &mine, &theirs);
+  EXPECT_EQ(m.status, 0) << m.err;
+  EXPECT_EQ(d.status, 0) << d.err;
+  auto qm = query_of(mine.target);
+  auto qd = query_of(theirs.target);
+  for (auto* q : {&qm, &qd}) {
+    for (auto& [k, v] : *q) {
+      v = unescape(v);
+    }
+  }
+  EXPECT_EQ(qm, qd);
+  EXPECT_EQ(qm.count("memory"), 1u);
+  EXPECT_EQ(qm.find("ulimits")->second, R"([{"Name":"nofile","Hard":20,"Soft":10}])");
+  // Both gzip the tar: the same entries, compressed.
+  ASSERT_GE(mine.body.size(), 2u);
+  EXPECT_EQ(mine.body.substr(0, 2), "\x1f\x8b");
+  EXPECT_LT(mine.body.size(), 10000u);
+  EXPECT_EQ(entries(mine.body), entries(theirs.body));
+}
+
 TEST_F(BuildFlowTest, DockerfileOutsideTheContextAndFromStdin) {
   if (!has_docker_) {
     GTEST_SKIP() << "the docker CLI is not installed at /usr/local/bin/docker";
