@@ -379,8 +379,11 @@ class LocalDaemon final : public Daemon {
   // inspect/list: NetworkSettings (endpoints, published ports) when the container has any.
   void fill_network_settings(ContainerInfo& info);
   struct NetPorts;           // a running container's port reservations and bindings (network.cpp)
-  std::mutex net_ports_mu_;  // guards net_ports_ (a leaf lock)
+  std::mutex net_ports_mu_;  // guards net_ports_ and joined_to_ (a leaf lock)
   std::map<std::string, std::shared_ptr<NetPorts>> net_ports_;  // by container ID
+  // Running container:<ref> containers -> the ID of the container whose namespace they share
+  // (a target's end of run then deletes its veths, as Docker's sandbox removal does).
+  std::map<std::string, std::string> joined_to_;
   std::once_flag net_once_;
   std::shared_ptr<network::Manager> net_;  // shared_ptr: incomplete here
   std::optional<base::Error> net_error_;

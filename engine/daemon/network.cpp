@@ -338,6 +338,16 @@ base::Result<void> LocalDaemon::open_network() {
   }
   // Endpoints exist while their container runs: those of containers that stopped or went
   // while no daemon watched are left, their addresses released (their veths go in cleanup).
+  for (const auto& c : snapshot()) {
+    std::lock_guard lk(c->mu);
+    const auto& mode = c->rec.info.host_config.network_mode;
+    if (live.count(c->id()) != 0 && mode.rfind("container:", 0) == 0) {
+      if (auto t = find(mode.substr(std::string_view("container:").size()))) {
+        std::lock_guard plk(net_ports_mu_);
+        joined_to_[c->id()] = (*t)->id();
+      }
+    }
+  }
   bool user_networks = false;
   for (const auto& n : m->store().all()) {
     user_networks = user_networks || !n.predefined();
@@ -599,6 +609,10 @@ base::Result<void> LocalDaemon::join_network_locked(Container& c, json& spec) {
   if (net_ && k::is_netns_file(net_->netns_path(t.id))) {
     path = net_->netns_path(t.id);
   }
+  {
+    std::lock_guard plk(net_ports_mu_);
+    joined_to_[info.id] = t.id;
+  }
   for (auto& ns : spec["linux"]["namespaces"]) {
     if (ns.value("type", "") == "network") {
       ns["path"] = path;
@@ -829,12 +843,27 @@ base::Result<void> LocalDaemon::write_etc_locked(const ContainerInfo& info, cons
 }
 
 void LocalDaemon::teardown_network_locked(Container& c) {
-  if (!net_) {
-    return;  // never opened: nothing of ours exists
-  }
+  bool shared = false;  // containers joined its namespace and keep it alive
   {
     std::lock_guard plk(net_ports_mu_);
     net_ports_.erase(c.id());  // the reservations close with it
+    joined_to_.erase(c.id());
+    for (const auto& [joiner, target] : joined_to_) {
+      shared = shared || target == c.id();
+    }
+  }
+  if (!net_) {
+    return;  // never opened: nothing of ours exists
+  }
+  if (shared) {
+    // The namespace outlives the file: its interfaces go now, or the joiners would keep
+    // addresses the pool hands out again.
+    for (const auto& [name, ep] : net_->store().endpoints_of(c.id())) {
+      if (auto r = net_->detach(ep); !r) {
+        spdlog::warn("container {}: delete the veth of network {}: {}", c.id(), name,
+                     r.error().message());
+      }
+    }
   }
   if (auto r = net_->remove_ports(c.id()); !r) {
     spdlog::warn("container {}: remove its published ports: {}", c.id(), r.error().message());

@@ -117,6 +117,14 @@ class RootNetworkE2e : public ::testing::Test {
     return body.substr(body.rfind('\n') + 1);
   }
 
+  // The address on its networks (user networks leave the top-level IPAddress empty).
+  std::string net_ip(const std::string& id) {
+    return trim_nl(
+        daemon_
+            ->cli({"inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", id})
+            .out);
+  }
+
   std::string inspect_ip(const std::string& id) {
     return trim_nl(daemon_->cli({"inspect", "-f", "{{.NetworkSettings.IPAddress}}", id}).out);
   }
@@ -256,12 +264,6 @@ TEST_F(RootNetworkE2e, StopReleasesTheAddressAndNetworkRmThenWorks) {
   ASSERT_EQ(
       daemon_->cli({"run", "-d", "--name", a, "--network", net_, "busybox", "sleep", "60"}).status,
       0);
-  auto net_ip = [&](const std::string& c) {
-    return trim_nl(
-        daemon_
-            ->cli({"inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", c})
-            .out);
-  };
   EXPECT_EQ(net_ip(a), ip(9, 2));
   ASSERT_EQ(daemon_->cli({"stop", "-t", "0", a}).status, 0);
   // Stopped: no endpoint, no address, still attached (Docker's cleanOperationalData).
@@ -329,11 +331,12 @@ TEST_F(RootNetworkE2e, ContainerModeJoinsTheOthersNamespace) {
   ASSERT_EQ(o.status, 0) << o.all();
   std::string second = trim_nl(o.out);
   Output addr = daemon_->cli({"exec", second, "ip", "-4", "addr"});
-  EXPECT_NE(addr.out.find(inspect_ip(id) + "/24"), std::string::npos) << addr.all();
+  std::string first_ip = net_ip(id);
+  ASSERT_EQ(first_ip.rfind("10.216.8.", 0), 0u) << first_ip;
+  EXPECT_NE(addr.out.find(first_ip + "/24"), std::string::npos) << addr.all();
   EXPECT_EQ(trim_nl(daemon_->cli({"exec", second, "hostname"}).out), id.substr(0, 12));
   Output hosts = daemon_->cli({"exec", second, "cat", "/etc/hosts"});
-  EXPECT_NE(hosts.out.find(inspect_ip(id) + "\t" + id.substr(0, 12)), std::string::npos)
-      << hosts.all();
+  EXPECT_NE(hosts.out.find(first_ip + "\t" + id.substr(0, 12)), std::string::npos) << hosts.all();
   Output in = daemon_->cli({"inspect", "-f",
                             "{{json .NetworkSettings.Networks}} {{.NetworkSettings.IPAddress}}|"
                             "{{.HostnamePath}}|{{.HostConfig.NetworkMode}}",
@@ -374,6 +377,11 @@ TEST_F(RootNetworkE2e, ContainerModeJoinsTheOthersNamespace) {
   // It cannot be connected to another network.
   Output con = daemon_->cli({"network", "connect", net_, second});
   EXPECT_NE(con.err.find("container sharing network namespace"), std::string::npos) << con.all();
+  // The first one stops: its interfaces go with its endpoint (the address is free again), the
+  // second keeps loopback only.
+  ASSERT_EQ(daemon_->cli({"stop", "-t", "0", first}).status, 0);
+  Output left = daemon_->cli({"exec", second, "ls", "/sys/class/net"});
+  EXPECT_EQ(left.out, "lo\n") << left.all();
 }
 
 // GET http://127.0.0.1:<port>/<path> from the host (curl; loopback only).
