@@ -27,6 +27,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <vector>
 
 #include "api/server/render.h"
 #include "api/server/router.h"
@@ -411,9 +412,10 @@ class BuildJob {
 // than one per piece.
 class BodyPipe final : public image::layers::ByteSource {
  public:
-  BodyPipe() : buf_(new char[kCapacity]) {}
+  BodyPipe() : buf_(take_buffer()) {}
   BodyPipe(const BodyPipe&) = delete;
   BodyPipe& operator=(const BodyPipe&) = delete;
+  ~BodyPipe() override { give_buffer(std::move(buf_)); }
 
   // Writer. Blocks while the pipe is full; after close() the data is dropped (the engine has
   // stopped reading, and the rest of the body must still be read off the connection).
@@ -490,6 +492,33 @@ class BodyPipe final : public image::layers::ByteSource {
  private:
   static constexpr size_t kCapacity = 4 << 20;
   static constexpr size_t kWake = 256 << 10;
+  static constexpr size_t kKeepBuffers = 2;
+
+  // The buffers of finished pipes are kept for the next ones (a few): fresh memory would cost
+  // a page fault per 4 KiB of every build's context.
+  static std::mutex& pool_mu() {
+    static std::mutex mu;
+    return mu;
+  }
+  static std::vector<std::unique_ptr<char[]>>& pool() {
+    static auto* kept = new std::vector<std::unique_ptr<char[]>>();  // never destroyed
+    return *kept;
+  }
+  static std::unique_ptr<char[]> take_buffer() {
+    std::lock_guard lock(pool_mu());
+    if (pool().empty()) {
+      return std::unique_ptr<char[]>(new char[kCapacity]);
+    }
+    auto b = std::move(pool().back());
+    pool().pop_back();
+    return b;
+  }
+  static void give_buffer(std::unique_ptr<char[]> b) {
+    std::lock_guard lock(pool_mu());
+    if (pool().size() < kKeepBuffers) {
+      pool().push_back(std::move(b));
+    }
+  }
 
   std::unique_ptr<char[]> buf_;
   std::mutex mu_;  // guards the fields below (not buf_'s bytes: see the class comment)
