@@ -63,6 +63,20 @@ struct JobControl {
   }
 };
 
+// Hooks a pull's or push's options to `ctl`: the client's progress sink until it refuses a
+// message (the job then stops at its next cancellation check), and the job's cancellation.
+template <typename Options, typename Request>
+void watch_job(Options& po, JobControl& ctl, const Request& req) {
+  if (req.progress) {
+    po.progress = [&ctl, &req](const image::registry::ProgressEvent& e) {
+      if (!ctl.gone && !req.progress(e)) {
+        ctl.gone = true;
+      }
+    };
+  }
+  po.cancelled = [&ctl] { return ctl.cancelled(); };
+}
+
 }  // namespace
 
 base::Result<image::registry::PullResult> LocalDaemon::pull(const PullRequest& req) {
@@ -74,14 +88,7 @@ base::Result<image::registry::PullResult> LocalDaemon::pull(const PullRequest& r
     po.platform = *req.platform;
     po.platform_required = true;
   }
-  if (req.progress) {
-    po.progress = [&](const image::registry::ProgressEvent& e) {
-      if (!ctl.gone && !req.progress(e)) {
-        ctl.gone = true;
-      }
-    };
-  }
-  po.cancelled = [&ctl] { return ctl.cancelled(); };
+  watch_job(po, ctl, req);
   image::reference::Reference ref = req.ref.with_default_tag();
   auto r = image::registry::pull_with_mirrors(*images_, registry_options(req.credentials), ref, po);
   if (!r) {
@@ -99,14 +106,7 @@ base::Result<image::registry::PushResult> LocalDaemon::push(const PushRequest& r
   base::ScopeExit done([this] { end_registry_job(); });
   JobControl ctl{stopping_, req.client_alive};
   image::registry::PushOptions po;
-  if (req.progress) {
-    po.progress = [&](const image::registry::ProgressEvent& e) {
-      if (!ctl.gone && !req.progress(e)) {
-        ctl.gone = true;
-      }
-    };
-  }
-  po.cancelled = [&ctl] { return ctl.cancelled(); };
+  watch_job(po, ctl, req);
   image::reference::Reference ref = req.ref.with_default_tag();
   image::registry::Client client(ref.domain(), registry_options(req.credentials));
   auto r = image::registry::push(*images_, client, ref, po);
