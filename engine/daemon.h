@@ -344,6 +344,21 @@ struct BuildRequest {
   std::map<std::string, std::string> labels;  // added to the final image
   std::string network_mode;                   // RUN's network: "" (default), host, none
   std::vector<std::string> extra_hosts;       // "name:ip"
+  // The RUN containers' resources (docker build -m, --memory-swap, --cpu-*, --cpuset-*,
+  // --cgroup-parent, --shm-size, --ulimit), as a `docker run` sets them: zero or empty
+  // leaves the default; a bad value fails the first RUN as the create would fail.
+  struct Resources {
+    int64_t memory = 0;
+    int64_t memory_swap = 0;
+    int64_t cpu_shares = 0;
+    int64_t cpu_period = 0;
+    int64_t cpu_quota = 0;
+    std::string cpuset_cpus;
+    std::string cpuset_mems;
+    std::string cgroup_parent;
+    int64_t shm_size = 0;
+    std::vector<Ulimit> ulimits;
+  } resources;
   std::optional<image::registry::PlatformSpec> platform;
   // X-Registry-Config: credentials per registry host, for base image pulls.
   std::map<std::string, image::registry::Credentials> registry_auth;

@@ -750,6 +750,20 @@ base::Result<void> BuildRun::dispatch_run(Stage& st, const df::RunCmd& cmd) {
   if (!req_.extra_hosts.empty()) {
     cr.host_config.extra["ExtraHosts"] = req_.extra_hosts;
   }
+  const BuildRequest::Resources& res = req_.resources;
+  cr.host_config.memory = res.memory;
+  cr.host_config.memory_swap = res.memory_swap;
+  cr.host_config.cpu_shares = res.cpu_shares;
+  cr.host_config.cpu_period = res.cpu_period;
+  cr.host_config.cpu_quota = res.cpu_quota;
+  cr.host_config.cpuset_cpus = res.cpuset_cpus;
+  cr.host_config.cpuset_mems = res.cpuset_mems;
+  cr.host_config.cgroup_parent = res.cgroup_parent;
+  cr.host_config.shm_size = res.shm_size;
+  if (!res.ulimits.empty()) {
+    cr.host_config.ulimits = res.ulimits;
+    cr.host_config.ulimits_set = true;
+  }
   auto created = MYDOCKER_TRY(daemon_.create(std::move(cr)));
   const std::string id = created.id;
   for (const auto& w : created.warnings) {

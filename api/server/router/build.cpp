@@ -35,6 +35,7 @@
 #include "image/layers/source.h"
 #include "image/registry/auth.h"
 #include "image/registry/platform.h"
+#include "runtime/base/strings.h"
 
 namespace mydocker::api::server {
 namespace {
@@ -162,6 +163,61 @@ std::map<std::string, image::registry::Credentials> registry_config(const Reques
   return out;
 }
 
+// Go's json.Unmarshal into []*units.Ulimit: keys in any case, unknown keys ignored, null
+// for none.
+base::Result<std::vector<engine::Ulimit>> parse_ulimits(const std::string& text) {
+  json j = MYDOCKER_TRY(parse_json_param(text, "ulimit settings"));
+  std::vector<engine::Ulimit> out;
+  if (j.is_null()) {
+    return out;
+  }
+  auto mismatch = [](const json& v, std::string_view into) {
+    return invalid(fmt::format("error reading ulimit settings: json: cannot unmarshal {} into {}",
+                               v.is_number()    ? "number"
+                               : v.is_boolean() ? "bool"
+                                                : v.type_name(),
+                               into));
+  };
+  if (!j.is_array()) {
+    return mismatch(j, "Go value of type []*units.Ulimit");
+  }
+  for (const json& u : j) {
+    if (u.is_null()) {
+      continue;
+    }
+    if (!u.is_object()) {
+      return mismatch(u, "Go value of type units.Ulimit");
+    }
+    engine::Ulimit ul;
+    for (const auto& [k, v] : u.items()) {
+      if (base::ascii_iequals(k, "name")) {
+        if (!v.is_string() && !v.is_null()) {
+          return mismatch(v, "Go struct field Ulimit.Name of type string");
+        }
+        ul.name = v.is_string() ? v.get<std::string>() : "";
+      } else if (base::ascii_iequals(k, "soft") || base::ascii_iequals(k, "hard")) {
+        bool soft = base::ascii_iequals(k, "soft");
+        if (!v.is_number_integer() && !v.is_null()) {
+          return mismatch(v, soft ? "Go struct field Ulimit.Soft of type int64"
+                                  : "Go struct field Ulimit.Hard of type int64");
+        }
+        (soft ? ul.soft : ul.hard) = v.is_null() ? 0 : v.get<int64_t>();
+      }
+    }
+    out.push_back(std::move(ul));
+  }
+  return out;
+}
+
+// moby's httputils.Int64ValueOrZero: absent or not a number is 0.
+int64_t int64_or_zero(const Request& req, const char* key) {
+  auto v = req.query_value(key);
+  if (!v || v->empty()) {
+    return 0;
+  }
+  return base::parse_int64(*v).value_or(0);
+}
+
 // The query of POST /build as moby's newImageBuildOptions reads it.
 base::Result<engine::BuildRequest> build_request(const Request& req) {
   engine::BuildRequest b;
@@ -185,14 +241,15 @@ base::Result<engine::BuildRequest> build_request(const Request& req) {
     return invalid(
         "The daemon on this platform does not support setting security options on build");
   }
-  if (auto iso = req.query_value("isolation"); iso && !iso->empty() && *iso != "default") {
+  if (auto iso = req.query_value("isolation");
+      iso && !iso->empty() && base::ascii_lower(*iso) != "default") {
     return invalid(fmt::format("unsupported isolation: \"{}\"", *iso));
   }
   if (req.query_bool("squash")) {
     return invalid("squash is only supported with experimental mode");
   }
   if (auto s = req.query_value("shmsize"); s && !s->empty()) {
-    MYDOCKER_TRY(wire::parse_int_value(*s));  // dockerd checks it; the builder ignores it
+    b.resources.shm_size = MYDOCKER_TRY(wire::parse_int_value(*s));
   }
   if (auto outputs = req.query_value("outputs"); outputs && !outputs->empty()) {
     json o = MYDOCKER_TRY(parse_json_param(*outputs, "outputs"));
@@ -201,11 +258,16 @@ base::Result<engine::BuildRequest> build_request(const Request& req) {
     }
   }
   if (auto ul = req.query_value("ulimits"); ul && !ul->empty()) {
-    json u = MYDOCKER_TRY(parse_json_param(*ul, "ulimit settings"));
-    if (!u.is_null() && !(u.is_array() && u.empty())) {
-      return invalid("ulimits are not supported by the builder");
-    }
+    b.resources.ulimits = MYDOCKER_TRY(parse_ulimits(*ul));
   }
+  b.resources.memory = int64_or_zero(req, "memory");
+  b.resources.memory_swap = int64_or_zero(req, "memswap");
+  b.resources.cpu_shares = int64_or_zero(req, "cpushares");
+  b.resources.cpu_period = int64_or_zero(req, "cpuperiod");
+  b.resources.cpu_quota = int64_or_zero(req, "cpuquota");
+  b.resources.cpuset_cpus = req.query_value("cpusetcpus").value_or("");
+  b.resources.cpuset_mems = req.query_value("cpusetmems").value_or("");
+  b.resources.cgroup_parent = req.query_value("cgroupparent").value_or("");
 
   b.dockerfile = req.query_value("dockerfile").value_or("");
   if (b.dockerfile.empty()) {

@@ -741,5 +741,23 @@ TEST_F(RootBuildTest, PruneMeasuresAgeFromLastUseAndKeepsStorage) {
   EXPECT_EQ(count(build(a).output, "Using cache"), 0u);
 }
 
+TEST_F(RootBuildTest, RunContainersGetTheBuildsResources) {
+  Built b =
+      build({{"Dockerfile",
+              "FROM busybox\nRUN echo \"shm $(df -k /dev/shm | tail -n 1 | awk '{print $2}') mem "
+              "$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes) shares "
+              "$(cat /sys/fs/cgroup/cpu/cpu.shares) nofile $(ulimit -n)\"\n"}},
+            [](BuildRequest& r) {
+              r.resources.shm_size = 16 << 20;
+              r.resources.memory = 64 << 20;
+              r.resources.cpu_shares = 512;
+              r.resources.ulimits = {Ulimit{"nofile", 1000, 2000}};
+            });
+  ASSERT_TRUE(b.result.has_value()) << b.result.error().to_string() << "\n" << b.output;
+  EXPECT_NE(b.output.find("shm 16384 mem 67108864 shares 512 nofile 1000\n"), std::string::npos)
+      << b.output;
+  EXPECT_EQ(containers(), 0u);
+}
+
 }  // namespace
 }  // namespace mydocker::engine

@@ -203,6 +203,46 @@ TEST_F(BuildRouterTest, Defaults) {
   EXPECT_FALSE(daemon_->last.force_remove);
 }
 
+TEST_F(BuildRouterTest, ResourcesForTheRunContainers) {
+  // What `docker build -m 64m --memory-swap -1 -c 512 --cpu-period 100000 --cpu-quota 50000
+  // --cpuset-cpus 0 --cpuset-mems 0 --cgroup-parent p --shm-size 128m --ulimit nofile=10:20`
+  // sends.
+  auto r = call(
+      "/v1.41/build?memory=67108864&memswap=-1&cpushares=512&cpuperiod=100000&cpuquota=50000&"
+      "cpusetcpus=0&cpusetmems=0&cgroupparent=p&shmsize=134217728&isolation=Default&"
+      "ulimits=%5B%7B%22Name%22%3A%22nofile%22%2C%22Hard%22%3A20%2C%22Soft%22%3A10%7D%2C"
+      "%7B%22name%22%3A%22nproc%22%2C%22soft%22%3A5%7D%5D",
+      "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  {
+    std::lock_guard lock(daemon_->mu);
+    const engine::BuildRequest::Resources& res = daemon_->last.resources;
+    EXPECT_EQ(res.memory, 64 << 20);
+    EXPECT_EQ(res.memory_swap, -1);
+    EXPECT_EQ(res.cpu_shares, 512);
+    EXPECT_EQ(res.cpu_period, 100000);
+    EXPECT_EQ(res.cpu_quota, 50000);
+    EXPECT_EQ(res.cpuset_cpus, "0");
+    EXPECT_EQ(res.cpuset_mems, "0");
+    EXPECT_EQ(res.cgroup_parent, "p");
+    EXPECT_EQ(res.shm_size, 128 << 20);
+    ASSERT_EQ(res.ulimits.size(), 2u);
+    EXPECT_EQ(res.ulimits[0].name, "nofile");
+    EXPECT_EQ(res.ulimits[0].soft, 10);
+    EXPECT_EQ(res.ulimits[0].hard, 20);
+    EXPECT_EQ(res.ulimits[1].name, "nproc");
+    EXPECT_EQ(res.ulimits[1].soft, 5);
+    EXPECT_EQ(res.ulimits[1].hard, 0);
+  }
+  // moby's Int64ValueOrZero: a number that is not one is 0; no ulimits: none.
+  auto odd = call("/v1.41/build?memory=lots&cpushares=&ulimits=null", "");
+  ASSERT_EQ(odd.status, 200) << odd.body;
+  std::lock_guard lock(daemon_->mu);
+  EXPECT_EQ(daemon_->last.resources.memory, 0);
+  EXPECT_EQ(daemon_->last.resources.cpu_shares, 0);
+  EXPECT_TRUE(daemon_->last.resources.ulimits.empty());
+}
+
 TEST_F(BuildRouterTest, BadQueriesAreRefusedBeforeTheEngine) {
   struct Row {
     std::string query;
@@ -219,6 +259,12 @@ TEST_F(BuildRouterTest, BadQueriesAreRefusedBeforeTheEngine) {
            Row{"securityopt=x", 400, "The daemon on this platform does not support"},
            Row{"isolation=hyperv", 400, "unsupported isolation: \"hyperv\""},
            Row{"shmsize=abc", 400, "strconv"},
+           Row{"ulimits=%7B%7D", 400,
+               "error reading ulimit settings: json: cannot unmarshal object into Go value of "
+               "type []*units.Ulimit"},
+           Row{"ulimits=%5B%7B%22Soft%22%3A%22x%22%7D%5D", 400,
+               "error reading ulimit settings: json: cannot unmarshal string into Go struct "
+               "field Ulimit.Soft of type int64"},
            Row{"platform=nope%2F%2F%2F", 400, ""},
        }) {
     auto r = call("/v1.41/build?" + row.query, std::string(100000, 'x'));
