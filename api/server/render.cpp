@@ -30,6 +30,9 @@ ordered_json endpoint_settings() {
 
 ordered_json networks(const engine::HostConfig& hc) {
   ordered_json n = ordered_json::object();
+  if (hc.network_mode.rfind("container:", 0) == 0) {
+    return n;  // it shares another container's endpoints and has none of its own, as Docker
+  }
   n[network_name(hc)] = endpoint_settings();
   return n;
 }

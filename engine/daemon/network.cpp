@@ -889,25 +889,8 @@ void LocalDaemon::release_network_locked(Container& c) {
 void LocalDaemon::fill_network_settings(ContainerInfo& info) {
   using OJ = nlohmann::ordered_json;
   if (info.host_config.network_mode.rfind("container:", 0) == 0) {
-    // Docker: no endpoint and no sandbox of its own; Networks empty.
-    info.network_settings = {{"Bridge", ""},
-                             {"SandboxID", ""},
-                             {"HairpinMode", false},
-                             {"LinkLocalIPv6Address", ""},
-                             {"LinkLocalIPv6PrefixLen", 0},
-                             {"Ports", OJ::object()},
-                             {"SandboxKey", ""},
-                             {"SecondaryIPAddresses", nullptr},
-                             {"SecondaryIPv6Addresses", nullptr},
-                             {"EndpointID", ""},
-                             {"Gateway", ""},
-                             {"GlobalIPv6Address", ""},
-                             {"GlobalIPv6PrefixLen", 0},
-                             {"IPAddress", ""},
-                             {"IPPrefixLen", 0},
-                             {"IPv6Gateway", ""},
-                             {"MacAddress", ""},
-                             {"Networks", OJ::object()}};
+    // Docker: no endpoint and no sandbox of its own; the API renders the empty settings.
+    info.network_settings = nullptr;
     return;
   }
   if (!net_) {
