@@ -4,9 +4,7 @@
 if(TARGET mydocker-shim AND TARGET mydocker_build_context AND TARGET mydocker_build_cache)
   mydocker_test(NAME build_executor_root_test
     SRCS ${CMAKE_CURRENT_LIST_DIR}/executor_test.cpp
-    DEPS mydocker::engine mydocker::test_support
+    DEPS mydocker::engine mydocker::test_support mydocker::test_local_daemon
     LABELS root)
-  target_compile_definitions(build_executor_root_test PRIVATE
-    MYDOCKER_SHIM_BIN="$<TARGET_FILE:mydocker-shim>")
   add_dependencies(build_executor_root_test mydocker-shim)
 endif()

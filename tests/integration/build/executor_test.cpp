@@ -6,9 +6,6 @@
 // rules (nothing tagged, no container left, the cache not poisoned).
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -16,7 +13,6 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "engine/daemon.h"
 #include "engine/local_daemon.h"
@@ -26,6 +22,7 @@
 #include "runtime/base/strings.h"
 #include "tests/support/busybox_rootfs.h"
 #include "tests/support/cgroup_cleanup.h"
+#include "tests/support/local_daemon.h"
 #include "tests/support/require.h"
 
 namespace mydocker::engine {
@@ -38,21 +35,6 @@ constexpr const char* kCgroupParent = "mydocker-build-test";
 
 [[maybe_unused]] ::testing::Environment* const kCgroupCleanup =
     ::testing::AddGlobalTestEnvironment(new testing::CgroupParentCleanup(kCgroupParent));
-
-std::vector<std::string> mounts_under(const std::string& prefix) {
-  std::vector<std::string> out;
-  auto info = base::read_file("/proc/self/mountinfo");
-  if (!info) {
-    return out;
-  }
-  for (const auto& line : base::split(*info, '\n')) {
-    auto f = base::split(line, ' ');
-    if (f.size() > 4 && f[4].starts_with(prefix)) {
-      out.push_back(f[4]);
-    }
-  }
-  return out;
-}
 
 size_t count(const std::string& text, const std::string& what) {
   size_t n = 0;
@@ -70,68 +52,9 @@ struct Built {
   int64_t exit_code = 0;
 };
 
-class RootBuildTest : public ::testing::Test {
+class RootBuildTest : public testing::LocalDaemonTest {
  protected:
-  void SetUp() override {
-    MYDOCKER_REQUIRE(Need::Root, Need::Overlay);
-    ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
-    tmp_ = std::make_unique<testing::TempDir>();
-    DaemonOptions opts;
-    opts.data_root = tmp_->path() + "/data";
-    opts.exec_root = tmp_->path() + "/exec";
-    opts.shim_path = MYDOCKER_SHIM_BIN;
-    opts.cgroup_parent = std::string("/") + kCgroupParent;
-    auto d = open_local_daemon(opts);
-    ASSERT_TRUE(d.has_value()) << d.error().to_string();
-    d_ = std::move(*d);
-    std::string tar;
-    ASSERT_TRUE(image::archive::export_directory(testing::busybox_rootfs(),
-                                                 [&](std::string_view b) -> base::Result<void> {
-                                                   tar.append(b);
-                                                   return base::ok();
-                                                 })
-                    .has_value());
-    image::layers::MemorySource src(tar);
-    image::ImportOptions io;
-    io.reference = "busybox:latest";
-    io.changes = {"CMD [\"sh\"]"};
-    auto id = d_->images().import_image(src, io);
-    ASSERT_TRUE(id.has_value()) << id.error().to_string();
-    busybox_ = id->str();
-  }
-
-  void TearDown() override {
-    if (d_) {
-      ListOptions all;
-      all.all = true;
-      if (auto list = d_->list(all)) {
-        for (const auto& c : *list) {
-          (void)d_->remove(c.id, true, false);
-        }
-      }
-      d_->shutdown();
-      d_.reset();
-    }
-    auto end = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < end) {
-      int st = 0;
-      pid_t p = ::waitpid(-1, &st, WNOHANG);
-      if (p < 0 && errno == ECHILD) {
-        break;
-      }
-      if (p == 0) {
-        std::this_thread::sleep_for(5ms);
-      }
-    }
-    if (tmp_) {
-      auto left = mounts_under(tmp_->path());
-      EXPECT_TRUE(left.empty()) << "mount left: " << left.front();
-      for (auto it = left.rbegin(); it != left.rend(); ++it) {
-        ::umount2(it->c_str(), MNT_DETACH);
-      }
-      tmp_.reset();
-    }
-  }
+  RootBuildTest() : LocalDaemonTest(kCgroupParent) {}
 
   // The context tar of `files` (name -> content).
   std::string context(const std::map<std::string, std::string>& files) {
@@ -216,9 +139,6 @@ class RootBuildTest : public ::testing::Test {
 
   size_t images() { return d_->images().images().images().size(); }
 
-  std::unique_ptr<testing::TempDir> tmp_;
-  std::unique_ptr<Daemon> d_;
-  std::string busybox_;
   int contexts_ = 0;
 };
 
